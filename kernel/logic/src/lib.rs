@@ -1,0 +1,26 @@
+//! Kernel logic with no hardware in it, tested on the host.
+//!
+//! Everything here is plain data manipulation that the kernel would otherwise
+//! have to test in QEMU: reading the boot memory map, frame bookkeeping, the
+//! scheduler's state machine, the virtual-memory layout, the trap-frame layout
+//! and boot options.
+//!
+//! Design principles:
+//! - no hardware access and no `unsafe`: the kernel owns the glue;
+//! - invariants live on the types (private fields, validating constructors);
+//! - every operation that can be misused returns a typed error instead of
+//!   panicking, because the kernel calls these on its own paths.
+
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+pub mod calibration;
+pub mod cmdline;
+pub mod frame_bitmap;
+pub mod idt_gate;
+pub mod layout;
+pub mod memory_map;
+pub mod sched;
+pub mod trap_frame;

@@ -1,0 +1,140 @@
+//! The boot sequence: from the bootloader's hand-off to a running scheduler.
+
+use alloc::string::String;
+
+use bootloader_api::config::{BootloaderConfig, Mapping};
+use bootloader_api::info::{MemoryRegionKind, MemoryRegions};
+use bootloader_api::{entry_point, BootInfo};
+use kernel_logic::cmdline::{Cmdline, FW_CFG_FILE};
+use kernel_logic::layout::{DYNAMIC_END, DYNAMIC_START, HEAP_SIZE};
+use kernel_logic::memory_map::{Region, RegionKind};
+use log::LevelFilter;
+use x86_64::VirtAddr;
+
+use crate::interrupts::{apic, idt, pic};
+use crate::memory::{frames, heap, paging};
+use crate::thread::{self, FaultPolicy};
+use crate::{cpu, fw_cfg, gdt, kprintln, ktest, logger, serial, time};
+
+/// Bytes of the boot stack, which later serves the idle thread: room for
+/// the boot sequence, including the memory-map copy below.
+const BOOT_STACK_SIZE: u64 = 128 << 10;
+/// Most memory-map entries the kernel reads (UEFI maps have a few hundred).
+const MAX_REGIONS: usize = 512;
+
+/// What the kernel asks of the bootloader.
+pub static BOOTLOADER_CONFIG: BootloaderConfig = {
+    let mut config = BootloaderConfig::new_default();
+    config.mappings.physical_memory = Some(Mapping::Dynamic);
+    config.mappings.dynamic_range_start = Some(DYNAMIC_START);
+    // The highest page the bootloader may use (inclusive).
+    config.mappings.dynamic_range_end = Some(DYNAMIC_END - 4096);
+    config.kernel_stack_size = BOOT_STACK_SIZE;
+    config
+};
+
+entry_point!(kernel_main, config = &BOOTLOADER_CONFIG);
+
+fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
+    time::record_boot();
+    serial::init();
+    logger::init(LevelFilter::Info);
+    cpu::init();
+    gdt::init();
+    idt::init();
+
+    let Some(phys_offset) = boot_info.physical_memory_offset.into_option() else {
+        panic!("the bootloader did not map physical memory");
+    };
+    let (regions, count) = read_memory_map(&boot_info.memory_regions);
+    // SAFETY: the bootloader mapped all physical memory at this offset (we
+    // asked for it in BOOTLOADER_CONFIG) and this is the only call.
+    unsafe { paging::init(VirtAddr::new(phys_offset)) };
+    let summary = match frames::init(&regions[..count], phys_offset) {
+        Ok(s) => s,
+        Err(e) => panic!("frame allocator: {e}"),
+    };
+    if let Err(e) = heap::init() {
+        panic!("kernel heap: {e:?}");
+    }
+    if let Err(e) = gdt::protect_interrupt_stacks() {
+        log::warn!("interrupt stacks have no guard pages: {e:?}");
+    }
+
+    let cmdline = fw_cfg::read_string(FW_CFG_FILE).unwrap_or_default();
+    let options = Cmdline::new(&cmdline);
+    if let Some(level) = options.get("log").and_then(logger::parse_level) {
+        logger::init(level);
+    }
+
+    pic::disable();
+    if let Err(e) = apic::init() {
+        panic!("local APIC: {e}");
+    }
+    let timer_hz = match apic::start_timer(time::TICK_HZ) {
+        Ok(hz) => hz,
+        Err(e) => panic!("timer calibration: {e}"),
+    };
+    thread::init();
+
+    let free = frames::counters().free;
+    kprintln!();
+    kprintln!("Lazarus {} - a fault-tolerant microkernel for x86_64", env!("CARGO_PKG_VERSION"));
+    kprintln!(
+        "memory: {} MiB usable of {} MiB RAM ({} regions); {} frames free ({} MiB)",
+        summary.usable_bytes >> 20,
+        summary.ram_bytes >> 20,
+        count,
+        free,
+        (free * 4096) >> 20,
+    );
+    kprintln!("heap: {} KiB kernel heap", HEAP_SIZE >> 10);
+    kprintln!(
+        "timer: local APIC timer {}.{:03} MHz (calibrated against the PIT), {} Hz ticks; TSC {} MHz",
+        timer_hz / 1_000_000,
+        timer_hz / 1000 % 1000,
+        time::TICK_HZ,
+        time::tsc_hz() / 1_000_000,
+    );
+    if !cmdline.is_empty() {
+        kprintln!("options: {cmdline}");
+    }
+
+    let spec = options.get("test").map(String::from);
+    let main = thread::spawn("main", FaultPolicy::Panic, move || match spec {
+        Some(spec) => ktest::run(&spec),
+        None => run_mode(),
+    });
+    if let Err(e) = main {
+        panic!("cannot start the main thread: {e:?}");
+    }
+    x86_64::instructions::interrupts::enable();
+    thread::idle_loop()
+}
+
+/// Copies the bootloader's memory map into the kernel's own region type.
+fn read_memory_map(map: &MemoryRegions) -> ([Region; MAX_REGIONS], usize) {
+    let mut regions = [Region { start: 0, end: 0, kind: RegionKind::Reserved }; MAX_REGIONS];
+    if map.len() > MAX_REGIONS {
+        log::warn!("memory map has {} regions; using the first {MAX_REGIONS}", map.len());
+    }
+    let count = map.len().min(MAX_REGIONS);
+    for (dst, src) in regions.iter_mut().zip(map.iter()) {
+        let kind = match src.kind {
+            MemoryRegionKind::Usable => RegionKind::Usable,
+            MemoryRegionKind::Bootloader => RegionKind::Bootloader,
+            _ => RegionKind::Reserved,
+        };
+        *dst = Region { start: src.start, end: src.end, kind };
+    }
+    (regions, count)
+}
+
+/// What the kernel does when not running tests: until user programs exist,
+/// report that it is up and keep the scheduler turning.
+fn run_mode() {
+    kprintln!("Kernel running: {} threads. No user programs yet. Quit QEMU with Ctrl-A X.", thread::snapshot().len());
+    loop {
+        thread::sleep_ms(1000);
+    }
+}

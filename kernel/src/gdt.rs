@@ -1,0 +1,121 @@
+//! The GDT and the TSS, whose interrupt stack table gives the exceptions that
+//! must not run on a possibly broken stack a known-good stack of their own.
+//!
+//! Each interrupt stack is a static array whose lowest page is unmapped once
+//! paging is up ([`protect_interrupt_stacks`]), so an overflow of the
+//! interrupt stack itself faults instead of corrupting the kernel image.
+
+use core::cell::UnsafeCell;
+
+use x86_64::instructions::segmentation::{Segment, CS, DS, ES, SS};
+use x86_64::instructions::tables::load_tss;
+use x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable, SegmentSelector};
+use x86_64::structures::tss::TaskStateSegment;
+use x86_64::VirtAddr;
+
+use crate::memory::paging;
+
+/// Interrupt-stack-table slot (1-based, as in the IDT gate) for #DF.
+pub const IST_DOUBLE_FAULT: u8 = 1;
+/// IST slot for NMI.
+pub const IST_NMI: u8 = 2;
+/// IST slot for #MC.
+pub const IST_MACHINE_CHECK: u8 = 3;
+/// IST slot for #PF, so a kernel stack overflow (a page fault on the guard
+/// page below a stack) is handled on a stack that works.
+pub const IST_PAGE_FAULT: u8 = 4;
+
+/// Number of interrupt stacks.
+const IST_COUNT: usize = 4;
+/// Bytes per interrupt stack, guard page included: a fault report formats
+/// the whole register set, which needs a few KiB.
+const IST_SIZE: usize = 32 << 10;
+/// The unmapped bottom page of each interrupt stack.
+const GUARD_SIZE: usize = 4096;
+
+#[repr(C, align(4096))]
+struct InterruptStacks(UnsafeCell<[[u8; IST_SIZE]; IST_COUNT]>);
+
+// SAFETY: the stacks are only ever used by the CPU as interrupt stacks; Rust
+// code never reads or writes them through this static.
+unsafe impl Sync for InterruptStacks {}
+
+static STACKS: InterruptStacks = InterruptStacks(UnsafeCell::new([[0; IST_SIZE]; IST_COUNT]));
+static TSS: spin::Once<TaskStateSegment> = spin::Once::new();
+static GDT: spin::Once<(GlobalDescriptorTable, Selectors)> = spin::Once::new();
+
+/// The segment selectors the kernel uses.
+#[derive(Clone, Copy, Debug)]
+pub struct Selectors {
+    /// Kernel code.
+    pub kernel_code: SegmentSelector,
+    /// Kernel data (and stack).
+    pub kernel_data: SegmentSelector,
+    /// The task-state segment.
+    pub tss: SegmentSelector,
+}
+
+fn stack_base(index: usize) -> u64 {
+    STACKS.0.get() as u64 + (index * IST_SIZE) as u64
+}
+
+/// Loads the GDT and TSS and reloads the segment registers.
+pub fn init() {
+    let tss = TSS.call_once(|| {
+        let mut tss = TaskStateSegment::new();
+        for i in 0..IST_COUNT {
+            // Stacks grow down: the entry holds the top (end) of each stack.
+            tss.interrupt_stack_table[i] = VirtAddr::new(stack_base(i) + IST_SIZE as u64);
+        }
+        tss
+    });
+    let (gdt, sel) = GDT.call_once(|| {
+        let mut gdt = GlobalDescriptorTable::new();
+        let kernel_code = gdt.append(Descriptor::kernel_code_segment());
+        let kernel_data = gdt.append(Descriptor::kernel_data_segment());
+        let tss = gdt.append(Descriptor::tss_segment(tss));
+        (gdt, Selectors { kernel_code, kernel_data, tss })
+    });
+    gdt.load();
+    // SAFETY: the selectors index descriptors of the GDT just loaded, which
+    // lives in a static for the rest of the kernel's life.
+    unsafe {
+        CS::set_reg(sel.kernel_code);
+        SS::set_reg(sel.kernel_data);
+        DS::set_reg(sel.kernel_data);
+        ES::set_reg(sel.kernel_data);
+        load_tss(sel.tss);
+    }
+}
+
+/// The selectors (after `init`).
+pub fn selectors() -> Selectors {
+    GDT.get().expect("gdt::init runs first").1
+}
+
+/// Unmaps the lowest page of every interrupt stack, making it a guard page.
+pub fn protect_interrupt_stacks() -> Result<(), paging::MapError> {
+    for i in 0..IST_COUNT {
+        // SAFETY: the lowest page of an interrupt stack is never used: a
+        // handler that reached it has already overflowed, and faulting there
+        // is exactly what the guard is for.
+        unsafe { paging::make_guard(VirtAddr::new(stack_base(i))) }?;
+    }
+    Ok(())
+}
+
+/// The address of each interrupt stack's guard page.
+pub fn guard_pages() -> impl Iterator<Item = u64> {
+    (0..IST_COUNT).map(stack_base)
+}
+
+/// Which interrupt stack, if any, holds `addr`, and whether it is its guard page.
+pub fn interrupt_stack_of(addr: u64) -> Option<(usize, bool)> {
+    let start = stack_base(0);
+    let end = stack_base(IST_COUNT);
+    if !(start..end).contains(&addr) {
+        return None;
+    }
+    let offset = (addr - start) as usize;
+    Some((offset / IST_SIZE + 1, offset % IST_SIZE < GUARD_SIZE))
+}

@@ -1,0 +1,25 @@
+//! The one Rust entry for every vector: routes a trap frame to its handler.
+
+use kernel_logic::trap_frame::TrapFrame;
+
+use super::{apic, exceptions, vectors};
+use crate::{thread, time};
+
+/// Called by the common entry stub with interrupts masked (all gates are
+/// interrupt gates). Handlers may rewrite the frame; the stub restores it.
+pub extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
+    match frame.vector as u8 {
+        v @ 0..=31 => exceptions::handle(v, frame),
+        vectors::TIMER => {
+            // Acknowledge first: the handler may switch threads and only
+            // come back here much later.
+            apic::end_of_interrupt();
+            let now = time::count_tick();
+            thread::on_timer_tick(now);
+        }
+        // Spurious interrupts are not acknowledged (Intel SDM Vol. 3A, 11.9;
+        // a spurious PIC IRQ 7/15 sets no in-service bit).
+        vectors::APIC_SPURIOUS | vectors::PIC_SPURIOUS_MASTER | vectors::PIC_SPURIOUS_SLAVE => {}
+        v => log::warn!("unexpected interrupt vector {v:#x}"),
+    }
+}

@@ -1,0 +1,104 @@
+//! Assembly entry stubs: every vector enters through the same path and
+//! leaves the same [`TrapFrame`] for the Rust dispatcher.
+//!
+//! A stub pushes a zero error code where the CPU pushes none, then its vector
+//! number, and jumps to the common entry, which saves all general registers,
+//! calls [`super::dispatch::trap_dispatch`] with a pointer to the frame, and
+//! restores everything from the frame (which handlers may have rewritten)
+//! before `iretq`. Stubs are 16-byte aligned and 16 bytes apart, so stub `i`
+//! is at `lazarus_trap_stubs + 16 * i`.
+
+use kernel_logic::trap_frame::TrapFrame;
+
+/// Distance between two stubs.
+pub const STUB_ALIGN: u64 = 16;
+
+macro_rules! trap_stubs {
+    ($($vec:literal $kind:ident),* $(,)?) => {
+        core::arch::global_asm!(
+            ".pushsection .text.lazarus_trap_stubs, \"ax\"",
+            ".balign 16",
+            ".global lazarus_trap_stubs",
+            "lazarus_trap_stubs:",
+            $(trap_stubs!(@stub $vec $kind),)*
+            ".popsection",
+        );
+        /// The vectors that have a stub, in stub order.
+        pub const STUB_VECTORS: &[u8] = &[$($vec),*];
+    };
+    (@stub $vec:literal err) => {
+        concat!(".balign 16\n push ", stringify!($vec), "\n jmp lazarus_trap_common")
+    };
+    (@stub $vec:literal noerr) => {
+        concat!(".balign 16\n push 0\n push ", stringify!($vec), "\n jmp lazarus_trap_common")
+    };
+}
+
+// The CPU pushes an error code for 8, 10–14, 17, 21, 29 and 30 (Intel SDM
+// Vol. 3A, table 6-1); `kernel_logic::trap_frame::has_error_code` is the same
+// list and a test in `ktest` checks the two agree.
+trap_stubs!(
+    0 noerr, 1 noerr, 2 noerr, 3 noerr, 4 noerr, 5 noerr, 6 noerr, 7 noerr,
+    8 err, 9 noerr, 10 err, 11 err, 12 err, 13 err, 14 err, 15 noerr,
+    16 noerr, 17 err, 18 noerr, 19 noerr, 20 noerr, 21 err, 22 noerr, 23 noerr,
+    24 noerr, 25 noerr, 26 noerr, 27 noerr, 28 noerr, 29 err, 30 err, 31 noerr,
+    0x27 noerr, 0x2F noerr, 0x30 noerr, 0xFF noerr,
+);
+
+core::arch::global_asm!(
+    ".pushsection .text.lazarus_trap_common, \"ax\"",
+    ".global lazarus_trap_common",
+    "lazarus_trap_common:",
+    "    push rax",
+    "    push rbx",
+    "    push rcx",
+    "    push rdx",
+    "    push rsi",
+    "    push rdi",
+    "    push rbp",
+    "    push r8",
+    "    push r9",
+    "    push r10",
+    "    push r11",
+    "    push r12",
+    "    push r13",
+    "    push r14",
+    "    push r15",
+    // The SysV ABI wants the direction flag clear on every call.
+    "    cld",
+    "    mov rdi, rsp",
+    "    call {dispatch}",
+    "    pop r15",
+    "    pop r14",
+    "    pop r13",
+    "    pop r12",
+    "    pop r11",
+    "    pop r10",
+    "    pop r9",
+    "    pop r8",
+    "    pop rbp",
+    "    pop rdi",
+    "    pop rsi",
+    "    pop rdx",
+    "    pop rcx",
+    "    pop rbx",
+    "    pop rax",
+    // Drop the vector and the error code.
+    "    add rsp, 16",
+    "    iretq",
+    ".popsection",
+    dispatch = sym super::dispatch::trap_dispatch,
+);
+
+unsafe extern "C" {
+    static lazarus_trap_stubs: u8;
+}
+
+/// The address of the stub for each stubbed vector.
+pub fn stubs() -> impl Iterator<Item = (u8, u64)> {
+    let base = &raw const lazarus_trap_stubs as u64;
+    STUB_VECTORS.iter().enumerate().map(move |(i, &v)| (v, base + i as u64 * STUB_ALIGN))
+}
+
+/// Size check at compile time: the stubs rely on this layout.
+const _: () = assert!(core::mem::size_of::<TrapFrame>() == kernel_logic::trap_frame::TRAP_FRAME_SIZE);

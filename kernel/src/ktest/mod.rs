@@ -1,0 +1,39 @@
+//! In-kernel tests: named cases in groups, run when the kernel boots with
+//! `test=GROUP`, reported on the serial console for the host harness in
+//! `tests/`.
+
+mod double_fault;
+mod interrupts;
+mod memory;
+mod runner;
+mod selftest;
+mod threads;
+mod trigger;
+
+pub use runner::{expect_fatal, on_kernel_panic, run};
+
+/// One test case: passes if it returns, fails if it panics.
+pub struct Case {
+    /// Name, unique in its group.
+    pub name: &'static str,
+    /// The test.
+    pub run: fn(),
+}
+
+/// A set of cases run in one boot, in order.
+pub struct Group {
+    /// Name, given as `test=NAME`.
+    pub name: &'static str,
+    /// The cases.
+    pub cases: &'static [Case],
+}
+
+/// Every group, in the order `test=list` prints them.
+pub static GROUPS: &[&Group] = &[
+    &memory::GROUP,
+    &interrupts::GROUP,
+    &threads::GROUP,
+    &double_fault::GROUP,
+    &selftest::FAIL,
+    &selftest::HANG,
+];

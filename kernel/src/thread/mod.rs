@@ -1,0 +1,11 @@
+//! Kernel threads: guarded stacks, the context switch, and the preemptive
+//! round-robin scheduler.
+
+mod scheduler;
+mod stack;
+mod switch;
+
+pub use scheduler::{
+    current_fault_policy, current_name, current_stack, idle_loop, init, kill_current_from_trap, on_timer_tick,
+    sleep_ms, sleep_ticks, snapshot, spawn, yield_now, FaultPolicy,
+};

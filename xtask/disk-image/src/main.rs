@@ -1,0 +1,56 @@
+//! Makes BIOS and UEFI boot disk images from the kernel ELF.
+//!
+//! Usage: `disk-image KERNEL_ELF OUT_DIR`; writes `OUT_DIR/bios.img` and
+//! `OUT_DIR/uefi.img`. This is its own binary, not part of `xtask`, because the
+//! `bootloader` crate's build script compiles the boot stages with
+//! `-Zbuild-std` and so needs the kernel's pinned nightly, while `xtask` itself
+//! builds on the machine's stable toolchain. `cargo xtask` runs it.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use bootloader::{BiosBoot, BootConfig, UefiBoot};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [kernel, out_dir] = args.as_slice() else {
+        eprintln!("usage: disk-image KERNEL_ELF OUT_DIR");
+        return ExitCode::from(2);
+    };
+    let kernel = PathBuf::from(kernel);
+    let out_dir = PathBuf::from(out_dir);
+    if !kernel.is_file() {
+        eprintln!("disk-image: kernel ELF {} does not exist", kernel.display());
+        return ExitCode::from(2);
+    }
+    if let Err(e) = std::fs::create_dir_all(&out_dir) {
+        eprintln!("disk-image: cannot create {}: {e}", out_dir.display());
+        return ExitCode::FAILURE;
+    }
+
+    // The serial console belongs to the kernel: the bootloader stays quiet.
+    let mut config = BootConfig::default();
+    config.serial_logging = false;
+    config.frame_buffer_logging = false;
+
+    let bios = out_dir.join("bios.img");
+    let uefi = out_dir.join("uefi.img");
+    let made = BiosBoot::new(&kernel)
+        .set_boot_config(&config)
+        .create_disk_image(&bios)
+        .and_then(|()| {
+            UefiBoot::new(&kernel)
+                .set_boot_config(&config)
+                .create_disk_image(&uefi)
+        });
+    match made {
+        Ok(()) => {
+            println!("{}\n{}", bios.display(), uefi.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("disk-image: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
