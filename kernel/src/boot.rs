@@ -9,6 +9,7 @@ use kernel_logic::cmdline::{Cmdline, FW_CFG_FILE};
 use kernel_logic::layout::{DYNAMIC_END, DYNAMIC_START, HEAP_SIZE};
 use kernel_logic::memory_map::{Region, RegionKind};
 use log::LevelFilter;
+use unwind::symbols::Symbols;
 use x86_64::VirtAddr;
 
 use crate::interrupts::{apic, idt, pic};
@@ -60,6 +61,7 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     if let Err(e) = gdt::protect_interrupt_stacks() {
         log::warn!("interrupt stacks have no guard pages: {e:?}");
     }
+    install_symbols(boot_info);
 
     let cmdline = fw_cfg::read_string(FW_CFG_FILE).unwrap_or_default();
     let options = Cmdline::new(&cmdline);
@@ -110,6 +112,20 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     }
     x86_64::instructions::interrupts::enable();
     thread::idle_loop()
+}
+
+/// Reads the kernel's own symbol table, for symbolized backtraces. The
+/// bootloader leaves the kernel's ELF file in memory (in a region marked as
+/// its own, which the frame allocator never hands out).
+fn install_symbols(boot_info: &BootInfo) {
+    let start = frames::phys_to_virt(x86_64::PhysAddr::new(boot_info.kernel_addr));
+    // SAFETY: the bootloader reports the ELF file at this physical range; it
+    // stays mapped (physical-memory mapping) and unmodified for good.
+    let elf = unsafe { core::slice::from_raw_parts(start.as_ptr::<u8>(), boot_info.kernel_len as usize) };
+    match Symbols::from_elf(elf, boot_info.kernel_image_offset) {
+        Ok(symbols) => unwind::symbols::install(symbols),
+        Err(e) => log::warn!("no symbols for backtraces: {e:?}"),
+    }
 }
 
 /// Copies the bootloader's memory map into the kernel's own region type.

@@ -1,14 +1,20 @@
-//! The kernel's one way to die: print the cause, tell the test harness, halt.
+//! Panics: inside a recovery boundary they unwind to it; anywhere else they
+//! are the kernel's one way to die.
 //!
-//! A kernel panic never unwinds: it is the end. (Recovery boundaries that
-//! catch panics inside the kernel arrive with the `unwind/` crate.) Output
-//! goes through the serial port without its lock, since the code that
-//! panicked may hold it.
+//! A panic of a thread inside a boundary (and not already unwinding) is
+//! raised as a `Fault` and unwound. Any other panic is a kernel panic: print
+//! the cause and a backtrace, tell the test harness, halt. Kernel-panic
+//! output goes through the serial port without its lock, since the code
+//! that panicked may hold it.
 
 use core::fmt::{self, Write};
 use core::panic::PanicInfo;
 use core::sync::atomic::{AtomicBool, Ordering};
 
+use alloc::string::ToString;
+use unwind::fault::{Fault, FaultKind, Location};
+
+use crate::memory::heap;
 use crate::{cpu, ktest, serial};
 
 static PANICKING: AtomicBool = AtomicBool::new(false);
@@ -48,6 +54,14 @@ impl Buffer {
 
 #[panic_handler]
 fn panic(info: &PanicInfo<'_>) -> ! {
+    // Raising allocates the fault; a panic with the heap locked (inside the
+    // allocator) cannot be raised and is fatal.
+    if unwind::can_raise() && !heap::is_locked() {
+        let location = info.location().map(|l| Location { file: l.file().to_string(), line: l.line(), column: l.column() });
+        let kind = FaultKind::Panic { message: info.message().to_string(), location };
+        let why = unwind::try_raise(Fault::new(kind, unwind::backtrace::capture()));
+        serial::emergency_write(format_args!("\ncannot unwind this panic ({why:?})"));
+    }
     x86_64::instructions::interrupts::disable();
     if PANICKING.swap(true, Ordering::SeqCst) {
         serial::emergency_write(format_args!("\nKERNEL PANIC while panicking: {}\n", info.message()));
@@ -61,6 +75,7 @@ fn panic(info: &PanicInfo<'_>) -> ! {
     if let Some(loc) = location {
         serial::emergency_write(format_args!("  at {}:{}:{}\n", loc.file(), loc.line(), loc.column()));
     }
+    serial::emergency_write(format_args!("{}\n", unwind::backtrace::capture()));
     ktest::on_kernel_panic(message.as_str());
     serial::emergency_write(format_args!("System halted.\n"));
     cpu::halt_forever()

@@ -6,8 +6,18 @@
 //! never spin on a lock its own CPU holds.
 
 use core::ops::{Deref, DerefMut};
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use x86_64::instructions::interrupts;
+
+/// Guards of `IrqMutex`es alive now, in the whole kernel: an unwind that
+/// leaves one behind shows up here.
+static HELD: AtomicUsize = AtomicUsize::new(0);
+
+/// Number of `IrqMutex` guards alive now.
+pub fn held_locks() -> usize {
+    HELD.load(Ordering::SeqCst)
+}
 
 /// A spin lock whose guard keeps interrupts masked on this CPU.
 pub struct IrqMutex<T> {
@@ -30,7 +40,14 @@ impl<T> IrqMutex<T> {
     pub fn lock(&self) -> IrqGuard<'_, T> {
         let were_enabled = interrupts::are_enabled();
         interrupts::disable();
-        IrqGuard { guard: Some(self.inner.lock()), were_enabled }
+        let guard = self.inner.lock();
+        HELD.fetch_add(1, Ordering::SeqCst);
+        IrqGuard { guard: Some(guard), were_enabled }
+    }
+
+    /// True if the lock is held now.
+    pub fn is_locked(&self) -> bool {
+        self.inner.is_locked()
     }
 
     /// Takes the lock if it is free; never spins. For fault paths, which
@@ -39,7 +56,10 @@ impl<T> IrqMutex<T> {
         let were_enabled = interrupts::are_enabled();
         interrupts::disable();
         match self.inner.try_lock() {
-            Some(g) => Some(IrqGuard { guard: Some(g), were_enabled }),
+            Some(g) => {
+                HELD.fetch_add(1, Ordering::SeqCst);
+                Some(IrqGuard { guard: Some(g), were_enabled })
+            }
             None => {
                 if were_enabled {
                     interrupts::enable();
@@ -67,6 +87,7 @@ impl<T> DerefMut for IrqGuard<'_, T> {
 impl<T> Drop for IrqGuard<'_, T> {
     fn drop(&mut self) {
         self.guard = None;
+        HELD.fetch_sub(1, Ordering::SeqCst);
         if self.were_enabled {
             interrupts::enable();
         }

@@ -24,12 +24,19 @@ pub const STACKS_START: u64 = 0xFFFF_C080_0000_0000;
 /// Bytes of mapped stack per kernel thread: 64 KiB, enough for the deepest
 /// kernel path plus a formatted fault report.
 pub const STACK_SIZE: u64 = 64 << 10;
-/// Bytes per slot: the stack sits at the top, everything below it in the slot
-/// stays unmapped as a guard. A 64 KiB guard catches any frame smaller than
-/// itself even without stack probes.
+/// Bytes of the fault stack each thread has beside its stack: the unwinder
+/// starts on it when the thread takes a CPU exception, so it works even when
+/// the thread's own stack overflowed. Parsing unwind tables needs a few KiB.
+pub const FAULT_STACK_SIZE: u64 = 32 << 10;
+/// Unmapped bytes below the stack and below the fault stack. Larger frames
+/// touch every page on the way down (stack probes), so they hit it too.
+pub const GUARD_SIZE: u64 = 16 << 10;
+/// Bytes per slot, low to high: guard, fault stack, guard, stack.
 pub const STACK_SLOT_SIZE: u64 = 128 << 10;
 /// Number of stack slots: bounds the number of live kernel threads.
 pub const STACK_SLOTS: u64 = 4096;
+
+const _: () = assert!(GUARD_SIZE + FAULT_STACK_SIZE + GUARD_SIZE + STACK_SIZE == STACK_SLOT_SIZE);
 
 /// Device registers (local APIC, later device MMIO), mapped uncached.
 pub const MMIO_START: u64 = 0xFFFF_C100_0000_0000;
@@ -41,7 +48,7 @@ pub const SCRATCH_START: u64 = 0xFFFF_C180_0000_0000;
 /// Size of the scratch area.
 pub const SCRATCH_SIZE: u64 = 1 << 30;
 
-/// A kernel stack slot: a guard region followed by the stack.
+/// A kernel stack slot: a guard, the fault stack, a guard, the stack.
 ///
 /// # Invariants
 /// The index is below [`STACK_SLOTS`].
@@ -53,8 +60,12 @@ pub struct StackSlot(u64);
 pub enum StackHit {
     /// In the slot's mapped stack.
     Stack(StackSlot),
-    /// In the slot's unmapped guard: a stack overflow if it was a stack access.
+    /// In the guard below the stack: a stack overflow if it was a stack access.
     Guard(StackSlot),
+    /// In the slot's fault stack.
+    FaultStack(StackSlot),
+    /// In the guard below the fault stack: the unwinder itself overflowed.
+    FaultStackGuard(StackSlot),
 }
 
 impl StackSlot {
@@ -74,7 +85,19 @@ impl StackSlot {
 
     /// The unmapped guard below the stack.
     pub fn guard(self) -> Range<u64> {
-        self.base()..self.stack().start
+        let end = self.stack().start;
+        end - GUARD_SIZE..end
+    }
+
+    /// The fault stack, on which the unwinder starts after a CPU exception.
+    pub fn fault_stack(self) -> Range<u64> {
+        let start = self.base() + GUARD_SIZE;
+        start..start + FAULT_STACK_SIZE
+    }
+
+    /// The unmapped guard below the fault stack.
+    pub fn fault_stack_guard(self) -> Range<u64> {
+        self.base()..self.base() + GUARD_SIZE
     }
 
     /// The mapped stack; it grows down from `end`.
@@ -87,7 +110,15 @@ impl StackSlot {
     pub fn classify(addr: u64) -> Option<StackHit> {
         let offset = addr.checked_sub(STACKS_START)?;
         let slot = Self::try_new(offset / STACK_SLOT_SIZE)?;
-        Some(if slot.stack().contains(&addr) { StackHit::Stack(slot) } else { StackHit::Guard(slot) })
+        Some(if slot.stack().contains(&addr) {
+            StackHit::Stack(slot)
+        } else if slot.guard().contains(&addr) {
+            StackHit::Guard(slot)
+        } else if slot.fault_stack().contains(&addr) {
+            StackHit::FaultStack(slot)
+        } else {
+            StackHit::FaultStackGuard(slot)
+        })
     }
 }
 
@@ -120,12 +151,17 @@ mod tests {
     }
 
     #[test]
-    fn stack_and_guard_partition_the_slot() {
+    fn parts_partition_the_slot() {
         let s = StackSlot::try_new(3).unwrap();
+        assert_eq!(s.fault_stack_guard().end, s.fault_stack().start);
+        assert_eq!(s.fault_stack().end, s.guard().start);
         assert_eq!(s.guard().end, s.stack().start);
-        assert_eq!(s.stack().end - s.guard().start, STACK_SLOT_SIZE);
+        assert_eq!(s.stack().end - s.fault_stack_guard().start, STACK_SLOT_SIZE);
         assert_eq!(s.stack().end - s.stack().start, STACK_SIZE);
-        assert_eq!(s.stack().start % 4096, 0);
+        for r in [s.fault_stack_guard(), s.fault_stack(), s.guard(), s.stack()] {
+            assert_eq!(r.start % 4096, 0);
+            assert_eq!(r.end % 16, 0, "stack tops are 16-byte aligned");
+        }
     }
 
     #[test]
@@ -135,8 +171,11 @@ mod tests {
         assert_eq!(StackSlot::classify(s.stack().start), Some(StackHit::Stack(s)));
         assert_eq!(StackSlot::classify(s.stack().start - 1), Some(StackHit::Guard(s)));
         assert_eq!(StackSlot::classify(s.guard().start), Some(StackHit::Guard(s)));
+        assert_eq!(StackSlot::classify(s.fault_stack().end - 1), Some(StackHit::FaultStack(s)));
+        assert_eq!(StackSlot::classify(s.fault_stack().start - 1), Some(StackHit::FaultStackGuard(s)));
+        assert_eq!(StackSlot::classify(s.fault_stack_guard().start), Some(StackHit::FaultStackGuard(s)));
         let next = StackSlot::try_new(8).unwrap();
-        assert_eq!(StackSlot::classify(s.stack().end), Some(StackHit::Guard(next)));
+        assert_eq!(StackSlot::classify(s.stack().end), Some(StackHit::FaultStackGuard(next)));
         assert_eq!(StackSlot::classify(STACKS_START - 1), None);
         assert_eq!(StackSlot::classify(STACKS_START + STACK_SLOTS * STACK_SLOT_SIZE), None);
         assert_eq!(StackSlot::try_new(STACK_SLOTS), None);

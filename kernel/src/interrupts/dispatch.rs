@@ -8,6 +8,20 @@ use crate::{thread, time};
 /// Called by the common entry stub with interrupts masked (all gates are
 /// interrupt gates). Handlers may rewrite the frame; the stub restores it.
 pub extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
+    // While in here the thread must not raise faults: they cannot unwind
+    // through this frame. (A fault of the interrupted code is redirected to
+    // unwind after the handler has returned.)
+    let state = unwind::thread_state::current();
+    if let Some(s) = state {
+        s.enter_handler();
+    }
+    route(frame);
+    if let Some(s) = state {
+        s.leave_handler();
+    }
+}
+
+fn route(frame: &mut TrapFrame) {
     match frame.vector as u8 {
         v @ 0..=31 => exceptions::handle(v, frame),
         vectors::TIMER => {

@@ -1,18 +1,24 @@
 //! CPU exceptions: the fault report, and what happens to the code that faulted.
 //!
-//! Mechanism only: a fault in a kernel thread whose policy is
-//! [`FaultPolicy::Kill`] ends that thread with the report as its exit reason;
-//! any other fault in the kernel is a kernel panic that prints the report.
-//! Unwinding-based recovery builds on this report later.
+//! Mechanism only, in this order:
+//! - a fault of a thread inside a recovery boundary becomes an unwind of
+//!   that thread back to the boundary (`unwind::trampoline::redirect`);
+//! - else a fault of a thread whose policy is [`FaultPolicy::Kill`] ends the
+//!   thread with the report as its exit reason;
+//! - anything else is a kernel panic that prints the report and a backtrace.
 
 use core::fmt;
 
 use kernel_logic::layout::{StackHit, StackSlot};
 use kernel_logic::trap_frame::{exception_name, is_trap, PageFaultCode, TrapFrame};
+use unwind::backtrace::Backtrace;
+use unwind::fault::ExceptionInfo;
 use x86_64::registers::control::Cr2;
+use x86_64::VirtAddr;
 
-use crate::gdt;
+use crate::memory::paging;
 use crate::thread::{self, FaultPolicy};
+use crate::{gdt, serial};
 
 /// Where a faulting address lies, when it is somewhere notable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,7 +60,7 @@ impl FaultReport {
 
     /// True if this page fault hit the guard page below a kernel stack.
     pub fn is_stack_guard_hit(&self) -> bool {
-        matches!(self.hint, Some(AddressHint::ThreadStack(StackHit::Guard(_))))
+        matches!(self.hint, Some(AddressHint::ThreadStack(StackHit::Guard(_) | StackHit::FaultStackGuard(_))))
             || matches!(self.hint, Some(AddressHint::InterruptStack { guard: true, .. }))
     }
 }
@@ -79,6 +85,12 @@ impl fmt::Display for FaultReport {
             }
             Some(AddressHint::ThreadStack(StackHit::Stack(s))) => {
                 writeln!(f, "  address is in kernel stack slot {}", s.index())?
+            }
+            Some(AddressHint::ThreadStack(StackHit::FaultStack(s))) => {
+                writeln!(f, "  address is in the fault stack of slot {}", s.index())?
+            }
+            Some(AddressHint::ThreadStack(StackHit::FaultStackGuard(s))) => {
+                writeln!(f, "  address is in the guard page of the fault stack of slot {}: overflow", s.index())?
             }
             Some(AddressHint::InterruptStack { ist, guard: true }) => {
                 writeln!(f, "  address is in the guard page of interrupt stack {ist}: overflow")?
@@ -108,6 +120,14 @@ pub fn handle(vector: u8, frame: &mut TrapFrame) {
         8 | 18 => fatal(vector, frame),
         _ => {}
     }
+    // `redirect` checks that the thread is in a boundary and not unwinding.
+    if let Some(fault_stack) = thread::current_fault_stack() {
+        let address = (vector == 14).then(Cr2::read_raw);
+        let info = ExceptionInfo { vector, frame: *frame, address };
+        if unwind::trampoline::redirect(frame, info, fault_stack).is_ok() {
+            return;
+        }
+    }
     if thread::current_fault_policy() == Some(FaultPolicy::Kill) {
         let report = FaultReport::capture(vector, frame);
         log::warn!("thread '{}' killed by {report}", thread::current_name());
@@ -119,5 +139,16 @@ pub fn handle(vector: u8, frame: &mut TrapFrame) {
 
 fn fatal(vector: u8, frame: &TrapFrame) -> ! {
     let report = FaultReport::capture(vector, frame);
+    // The DWARF unwinder cannot walk from here to the faulting code (the
+    // interrupt frame is in between), so follow the frame pointers, reading
+    // only pages that are mapped.
+    let readable = |addr: u64| -> Option<u64> {
+        VirtAddr::try_new(addr).ok().and_then(paging::try_translate)?;
+        // SAFETY: the page holding `addr` is mapped (checked just above) and
+        // `addr` is 8-byte aligned (the walk checks), so the read cannot fault.
+        Some(unsafe { (addr as *const u64).read_volatile() })
+    };
+    let backtrace = Backtrace::from_frame_pointers(frame.rip, frame.rbp, readable);
+    serial::emergency_write(format_args!("\nfaulting code's {backtrace}\n"));
     panic!("CPU exception in the kernel: {report}")
 }

@@ -9,6 +9,7 @@ mod runner;
 mod selftest;
 mod threads;
 mod trigger;
+mod unwind;
 
 pub use runner::{expect_fatal, on_kernel_panic, run};
 
@@ -33,6 +34,7 @@ pub static GROUPS: &[&Group] = &[
     &memory::GROUP,
     &interrupts::GROUP,
     &threads::GROUP,
+    &unwind::GROUP,
     &double_fault::GROUP,
     &selftest::FAIL,
     &selftest::HANG,

@@ -11,8 +11,10 @@
 //! ```
 //!
 //! then QEMU exits with success only if every case passed. A case fails by
-//! panicking; as a kernel panic is final, the group stops there and the host
-//! reports the cases after it as not run.
+//! panicking (or faulting): each runs in a recovery boundary, so the group
+//! goes on with the next case. A failure outside the boundary is a kernel
+//! panic, which ends the group; the host reports the cases after it as not
+//! run.
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
@@ -26,6 +28,7 @@ const NONE: usize = usize::MAX;
 static GROUP: AtomicUsize = AtomicUsize::new(NONE);
 static CASE: AtomicUsize = AtomicUsize::new(NONE);
 static PASSED: AtomicUsize = AtomicUsize::new(0);
+static FAILED: AtomicUsize = AtomicUsize::new(0);
 /// What the running case expects a kernel panic message to contain, if it
 /// is meant to end in one.
 static EXPECTED_FATAL: spin::Mutex<Option<&'static str>> = spin::Mutex::new(None);
@@ -62,16 +65,26 @@ pub fn run(spec: &str) -> ! {
     for (ci, case) in group.cases.iter().enumerate() {
         CASE.store(ci, Ordering::SeqCst);
         kprintln!("ktest: start {}", case.name);
-        (case.run)();
+        let outcome = unwind::catch(case.run);
         if let Some(needle) = EXPECTED_FATAL.lock().take() {
             kprintln!("ktest: fail {}: returned, but a kernel panic with '{needle}' was expected", case.name);
-            finish(group, PASSED.load(Ordering::SeqCst), 1);
+            FAILED.fetch_add(1, Ordering::SeqCst);
+            continue;
         }
-        kprintln!("ktest: pass {}", case.name);
-        PASSED.fetch_add(1, Ordering::SeqCst);
+        match outcome {
+            Ok(()) => {
+                kprintln!("ktest: pass {}", case.name);
+                PASSED.fetch_add(1, Ordering::SeqCst);
+            }
+            Err(fault) => {
+                kprintln!("{fault}");
+                kprintln!("ktest: fail {}: {}", case.name, fault.summary());
+                FAILED.fetch_add(1, Ordering::SeqCst);
+            }
+        }
     }
     CASE.store(NONE, Ordering::SeqCst);
-    finish(group, PASSED.load(Ordering::SeqCst), 0)
+    finish(group, PASSED.load(Ordering::SeqCst), FAILED.load(Ordering::SeqCst))
 }
 
 fn finish(group: &Group, passed: usize, failed: usize) -> ! {
@@ -85,16 +98,17 @@ pub fn on_kernel_panic(message: &str) {
     let Some((group, case)) = current() else { return };
     let expected = EXPECTED_FATAL.try_lock().and_then(|mut e| e.take());
     let passed = PASSED.load(Ordering::SeqCst);
+    let failed = FAILED.load(Ordering::SeqCst);
     match expected {
         Some(needle) if message.contains(needle) => {
             serial::emergency_write(format_args!("ktest: pass {case}\n"));
-            finish(group, passed + 1, 0)
+            finish(group, passed + 1, failed)
         }
         _ => {
             // One line: the harness reads the message up to the line end.
             let first_line = message.lines().next().unwrap_or("");
             serial::emergency_write(format_args!("ktest: fail {case}: kernel panic: {first_line}\n"));
-            finish(group, passed, 1)
+            finish(group, passed, failed + 1)
         }
     }
 }

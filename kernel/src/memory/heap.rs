@@ -97,6 +97,12 @@ pub fn init() -> Result<(), MapError> {
     Ok(())
 }
 
+/// True if some code holds the heap's lock now (only meaningful on the
+/// path of a panic: the panicking code may be the holder).
+pub fn is_locked() -> bool {
+    HEAP.0.is_locked()
+}
+
 /// The heap's accounting now.
 pub fn stats() -> HeapStats {
     HEAP.0.lock().stats

@@ -134,6 +134,12 @@ pub fn translate(addr: VirtAddr) -> Option<PhysAddr> {
     MAPPER.lock().as_ref()?.translate_addr(addr)
 }
 
+/// Like [`translate`], but gives up instead of waiting if the page tables
+/// are locked: for fault paths, where the faulting code may hold the lock.
+pub fn try_translate(addr: VirtAddr) -> Option<PhysAddr> {
+    MAPPER.try_lock()?.as_ref()?.translate_addr(addr)
+}
+
 /// The flags of the 4 KiB page holding `addr`, if it is mapped by one.
 pub fn flags_of(addr: VirtAddr) -> Option<PageTableFlags> {
     use x86_64::structures::paging::mapper::TranslateResult;

@@ -14,6 +14,7 @@ use alloc::vec::Vec;
 
 use kernel_logic::sched::{Join, Scheduler, State, Switch, ThreadId};
 use kernel_logic::trap_frame::TrapFrame;
+use unwind::thread_state::{self, ThreadState};
 use x86_64::instructions::interrupts;
 
 use super::stack::{KernelStack, StackError};
@@ -61,6 +62,9 @@ struct Thread {
     fault: Option<FaultReport>,
     /// Nobody will join: reap as soon as it has finished.
     detached: bool,
+    /// Recovery boundaries and the fault in flight; boxed so its address
+    /// stays put while it is the unwinder's current state.
+    unwind: Box<ThreadState>,
 }
 
 struct Threads {
@@ -95,7 +99,11 @@ pub fn init() {
         policy: FaultPolicy::Panic,
         fault: None,
         detached: false,
+        unwind: Box::new(ThreadState::new()),
     });
+    // SAFETY: the idle thread's state lives in the thread table for ever,
+    // and the idle thread is the one running.
+    unsafe { thread_state::set_current(&*idle.unwind) };
     let mut table = BTreeMap::new();
     table.insert(IDLE, idle);
     *THREADS.lock() =
@@ -110,9 +118,14 @@ fn switch_to(sw: Switch, mut guard: IrqGuard<'_, Option<Threads>>) {
     if sw.from == sw.to {
         return;
     }
-    let (Some(to), true) = (t.table.get(&sw.to).map(|th| th.saved_rsp), t.table.contains_key(&sw.from)) else {
+    let (Some(next), true) = (t.table.get(&sw.to), t.table.contains_key(&sw.from)) else {
         panic!("scheduler chose an unknown thread: {sw:?}");
     };
+    let to = next.saved_rsp;
+    // SAFETY: the state is boxed in the thread's record, which lives at
+    // least until the thread has finished and been switched away from, and
+    // the next `set_current` happens at that switch.
+    unsafe { thread_state::set_current(&*next.unwind) };
     let from: *mut u64 = &mut t.table.get_mut(&sw.from).expect("checked above").saved_rsp;
     if t.table.get(&sw.from).is_some_and(|th| th.detached) && t.sched.state(sw.from) == Some(State::Finished) {
         // The Box keeps `from` valid in the zombie list until it is reaped.
@@ -193,6 +206,7 @@ where
         policy,
         fault: None,
         detached: false,
+        unwind: Box::new(ThreadState::new()),
     });
     let mut guard = THREADS.lock();
     let t = guard.as_mut().ok_or(SpawnError::NotReady)?;
@@ -332,6 +346,14 @@ pub fn current_fault_policy() -> Option<FaultPolicy> {
     let guard = THREADS.try_lock()?;
     let t = guard.as_ref()?;
     t.table.get(&t.sched.current()).map(|th| th.policy)
+}
+
+/// The fault stack of the running thread (`None` for idle, or if the thread
+/// table is locked). Never waits for a lock: called from exception handlers.
+pub fn current_fault_stack() -> Option<core::ops::Range<u64>> {
+    let guard = THREADS.try_lock()?;
+    let t = guard.as_ref()?;
+    t.table.get(&t.sched.current())?.stack.as_ref().map(|s| s.fault_stack())
 }
 
 /// The stack range of the running thread (`None` for idle).

@@ -1,6 +1,7 @@
-//! Kernel thread stacks: one slot of the stack area each, mapped at the top
-//! and unmapped (a guard) below, so an overflow faults instead of silently
-//! overwriting whatever lies beneath.
+//! Kernel thread stacks: one slot of the stack area each, holding the stack
+//! and a smaller fault stack (where unwinding starts after a CPU exception),
+//! each with an unmapped guard below, so an overflow faults instead of
+//! silently overwriting whatever lies beneath.
 
 use kernel_logic::layout::{StackSlot, STACK_SLOTS};
 use x86_64::structures::paging::Page;
@@ -29,9 +30,12 @@ pub struct KernelStack {
     slot: StackSlot,
 }
 
+/// The mapped pages of a slot: its stack and its fault stack.
 fn pages(slot: StackSlot) -> impl Iterator<Item = Page> {
-    let r = slot.stack();
-    Page::range(Page::containing_address(VirtAddr::new(r.start)), Page::containing_address(VirtAddr::new(r.end)))
+    let range = |r: core::ops::Range<u64>| {
+        Page::range(Page::containing_address(VirtAddr::new(r.start)), Page::containing_address(VirtAddr::new(r.end)))
+    };
+    range(slot.stack()).chain(range(slot.fault_stack()))
 }
 
 fn take_slot() -> Option<StackSlot> {
@@ -67,6 +71,11 @@ impl KernelStack {
     /// The slot.
     pub fn slot(&self) -> StackSlot {
         self.slot
+    }
+
+    /// The fault stack.
+    pub fn fault_stack(&self) -> core::ops::Range<u64> {
+        self.slot.fault_stack()
     }
 }
 

@@ -1,0 +1,89 @@
+//! Per-thread unwinding state: boundary depth, the fault in flight, the CFI
+//! shadow stack.
+//!
+//! The embedder (the kernel's scheduler, later the trusted-address-space
+//! runtime) owns one [`ThreadState`] per thread and tells this crate which
+//! one is running with [`set_current`] on every switch. Fields use atomics
+//! and try-locks because an exception handler on the same CPU reads them.
+
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+
+use crate::cfi::ShadowStack;
+use crate::fault::ExceptionInfo;
+
+/// One thread's unwinding state.
+#[derive(Debug, Default)]
+pub struct ThreadState {
+    /// Recovery boundaries the thread is inside.
+    pub(crate) depth: AtomicUsize,
+    /// Set from the moment a fault is raised until a boundary catches it.
+    pub(crate) unwinding: AtomicBool,
+    /// A CPU exception waiting for the trampoline to raise it.
+    pub(crate) pending: spin::Mutex<Option<ExceptionInfo>>,
+    /// Return addresses of guarded entry points.
+    pub(crate) shadow: spin::Mutex<ShadowStack>,
+    /// Faults caught by boundaries of this thread.
+    pub(crate) caught: AtomicU64,
+    /// Interrupt or exception handlers the thread is inside: nothing can be
+    /// unwound through their frames, so no fault is raised meanwhile.
+    pub(crate) handler_depth: AtomicUsize,
+}
+
+impl ThreadState {
+    /// A fresh state: no boundary, nothing in flight.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// True if the thread is inside at least one recovery boundary.
+    pub fn in_boundary(&self) -> bool {
+        self.depth.load(Ordering::SeqCst) > 0
+    }
+
+    /// True while a fault of this thread is being unwound.
+    pub fn is_unwinding(&self) -> bool {
+        self.unwinding.load(Ordering::SeqCst)
+    }
+
+    /// The thread enters an interrupt or exception handler.
+    pub fn enter_handler(&self) {
+        self.handler_depth.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The thread leaves an interrupt or exception handler.
+    pub fn leave_handler(&self) {
+        self.handler_depth.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// True if a fault raised now could be unwound: inside a boundary, not
+    /// unwinding already, not in a handler.
+    pub fn can_raise(&self) -> bool {
+        self.in_boundary() && !self.is_unwinding() && self.handler_depth.load(Ordering::SeqCst) == 0
+    }
+
+    /// Faults this thread's boundaries have caught.
+    pub fn faults_caught(&self) -> u64 {
+        self.caught.load(Ordering::Relaxed)
+    }
+}
+
+static CURRENT: AtomicPtr<ThreadState> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Makes `state` the running thread's state.
+///
+/// # Safety
+/// `state` must stay valid (not moved, not freed) until the next call, and
+/// only the thread it belongs to may run in between.
+pub unsafe fn set_current(state: *const ThreadState) {
+    CURRENT.store(state.cast_mut(), Ordering::SeqCst);
+}
+
+/// The running thread's state, if the embedder set one.
+pub fn current() -> Option<&'static ThreadState> {
+    let p = CURRENT.load(Ordering::SeqCst);
+    // SAFETY: `set_current`'s contract keeps the pointee alive while its
+    // thread runs, and only that thread (or a handler interrupting it) reads
+    // it; the reference does not outlive the thread's time on the CPU in
+    // any use inside this crate.
+    unsafe { p.as_ref() }
+}
