@@ -62,7 +62,7 @@ impl Backtrace {
     pub fn from_frame_pointers(rip: u64, mut rbp: u64, read: impl Fn(u64) -> Option<u64>) -> Self {
         let mut bt = Self::empty();
         bt.push(rip);
-        while rbp != 0 && rbp % 8 == 0 {
+        while rbp != 0 && rbp.is_multiple_of(8) {
             let (Some(next), Some(ret)) = (read(rbp), read(rbp.wrapping_add(8))) else { break };
             if ret == 0 || !bt.push(ret - 1) {
                 break;

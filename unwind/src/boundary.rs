@@ -59,6 +59,7 @@ pub enum RaiseError {
 ///
 /// Needs the embedder to have set the running thread's state; without one,
 /// `f` runs unprotected.
+#[allow(clippy::result_large_err)] // a fault moves once; the unwind before it costs far more
 pub fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Fault> {
     let Some(state) = current() else { return Ok(f()) };
     state.depth.fetch_add(1, Ordering::SeqCst);

@@ -53,7 +53,7 @@ unsafe extern "C" fn lazarus_personality(
         return UnwindReasonCode::FATAL_PHASE1_ERROR;
     }
     let search = actions.contains(UnwindAction::SEARCH_PHASE);
-    let mut ours = if class == u64::from_ne_bytes(CLASS) && !exception.is_null() {
+    let ours = if class == u64::from_ne_bytes(CLASS) && !exception.is_null() {
         // SAFETY: objects of our class are `InFlight`s made by `Fault::wrap`,
         // alive until caught; the unwinder runs on this thread only.
         Some(unsafe { &mut *exception.cast::<InFlight>() })
@@ -85,7 +85,7 @@ unsafe extern "C" fn lazarus_personality(
         Action::Catch(_) if search => UnwindReasonCode::HANDLER_FOUND,
         Action::Cleanup(_) if search => UnwindReasonCode::CONTINUE_UNWIND,
         Action::Cleanup(pad) | Action::Catch(pad) => {
-            if let (Action::Cleanup(_), Some(f)) = (action, ours.as_deref_mut()) {
+            if let (Action::Cleanup(_), Some(f)) = (action, ours) {
                 f.fault.unwind.cleaned();
             }
             _Unwind_SetGR(ctx, REG_EXCEPTION, exception as usize);

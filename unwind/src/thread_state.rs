@@ -19,8 +19,10 @@ pub struct ThreadState {
     /// Set from the moment a fault is raised until a boundary catches it.
     pub(crate) unwinding: AtomicBool,
     /// A CPU exception waiting for the trampoline to raise it.
+    #[cfg_attr(not(target_os = "none"), allow(dead_code))] // used by the target-only trampoline
     pub(crate) pending: spin::Mutex<Option<ExceptionInfo>>,
     /// Return addresses of guarded entry points.
+    #[cfg_attr(not(target_os = "none"), allow(dead_code))] // used by the target-only CFI guard
     pub(crate) shadow: spin::Mutex<ShadowStack>,
     /// Faults caught by boundaries of this thread.
     pub(crate) caught: AtomicU64,

@@ -165,14 +165,16 @@ const EXPECTED_DROPS: [&str; 12] = [
 /// Fails in the way `kind` says (never returns normally).
 #[inline(never)]
 fn fail(kind: Kind) -> u64 {
-    // SAFETY (all arms): the faults are the point; the boundary catches them.
     match kind {
         Kind::Panic => panic!("deliberate panic"),
+        // SAFETY: faults on purpose; the boundary catches it.
         Kind::NullRead => unsafe { trigger::read_u64(0) },
+        // SAFETY: faults on purpose (the address is never mapped).
         Kind::UnmappedWrite => unsafe {
             trigger::write_u64(UNMAPPED, 1);
             0
         },
+        // SAFETY: faults on purpose (#GP); the boundary catches it.
         Kind::NonCanonical => unsafe { trigger::read_u64(0x8000_0000_0000_0000) },
         Kind::InvalidOpcode => {
             trigger::invalid_opcode();
