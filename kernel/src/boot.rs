@@ -13,9 +13,9 @@ use unwind::symbols::Symbols;
 use x86_64::VirtAddr;
 
 use crate::interrupts::{apic, idt, pic};
-use crate::memory::{frames, heap, paging};
+use crate::memory::{address_space, frames, heap, paging};
 use crate::thread::{self, FaultPolicy};
-use crate::{cpu, fw_cfg, gdt, kprintln, ktest, logger, serial, time};
+use crate::{cpu, fw_cfg, gdt, kprintln, ktest, logger, serial, syscall, time};
 
 /// Bytes of the boot stack, which later serves the idle thread: room for
 /// the boot sequence, including the memory-map copy below.
@@ -62,6 +62,10 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
         log::warn!("interrupt stacks have no guard pages: {e:?}");
     }
     install_symbols(boot_info);
+    address_space::init();
+    paging::reserve_kernel_areas();
+    let (smep, smap) = cpu::enable_user_protection();
+    syscall::init();
 
     let cmdline = fw_cfg::read_string(FW_CFG_FILE).unwrap_or_default();
     let options = Cmdline::new(&cmdline);
@@ -97,6 +101,11 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
         timer_hz / 1000 % 1000,
         time::TICK_HZ,
         time::tsc_hz() / 1_000_000,
+    );
+    kprintln!(
+        "protection: NX on, SMEP {}, SMAP {}",
+        if smep { "on" } else { "absent" },
+        if smap { "on" } else { "absent" }
     );
     if !cmdline.is_empty() {
         kprintln!("options: {cmdline}");

@@ -1,6 +1,8 @@
 //! Processor set-up: the control-register bits the kernel relies on, and halting.
 
 use x86_64::registers::control::{Cr0, Cr0Flags, Cr4, Cr4Flags};
+use core::sync::atomic::{AtomicBool, Ordering};
+
 use x86_64::registers::model_specific::{Efer, EferFlags};
 
 /// Turns on what the rest of the kernel assumes:
@@ -20,6 +22,69 @@ pub fn init() {
         });
         Cr4::update(|f| f.insert(Cr4Flags::OSFXSR | Cr4Flags::OSXMMEXCPT_ENABLE));
         Efer::update(|f| f.insert(EferFlags::NO_EXECUTE_ENABLE));
+    }
+}
+
+/// CPUID leaf 7 (structured extended features), sub-leaf 0, EBX bits.
+const CPUID_SMEP: u32 = 1 << 7;
+const CPUID_SMAP: u32 = 1 << 20;
+
+static SMAP: AtomicBool = AtomicBool::new(false);
+
+fn leaf7_ebx() -> u32 {
+    core::arch::x86_64::__cpuid_count(7, 0).ebx
+}
+
+/// Turns on supervisor-mode execution and access prevention where the CPU
+/// has them: the kernel then faults on executing user pages (SMEP) and on
+/// touching them outside a [`UserAccess`] window (SMAP). Returns which are on.
+pub fn enable_user_protection() -> (bool, bool) {
+    let ebx = leaf7_ebx();
+    let (smep, smap) = (ebx & CPUID_SMEP != 0, ebx & CPUID_SMAP != 0);
+    // SAFETY: only sets bits the CPU reports support for; the kernel never
+    // executes user pages and touches them only inside `UserAccess`.
+    unsafe {
+        Cr4::update(|f| {
+            f.set(Cr4Flags::SUPERVISOR_MODE_EXECUTION_PROTECTION, smep);
+            f.set(Cr4Flags::SUPERVISOR_MODE_ACCESS_PREVENTION, smap);
+        })
+    };
+    SMAP.store(smap, Ordering::SeqCst);
+    (smep, smap)
+}
+
+/// True if SMAP is on.
+pub fn smap_enabled() -> bool {
+    SMAP.load(Ordering::SeqCst)
+}
+
+/// A window in which the kernel may touch user pages (RFLAGS.AC set, so
+/// SMAP allows it); closed on drop. Keep it around the copy alone.
+pub struct UserAccess(());
+
+impl UserAccess {
+    /// Opens the window.
+    pub fn open() -> Self {
+        if smap_enabled() {
+            // SAFETY: `stac` only sets RFLAGS.AC; SMAP is on, so it exists.
+            unsafe { core::arch::asm!("stac", options(nomem, nostack)) };
+        }
+        Self(())
+    }
+}
+
+impl Drop for UserAccess {
+    fn drop(&mut self) {
+        close_user_access();
+    }
+}
+
+/// Clears RFLAGS.AC: user pages are protected again. Also used on every
+/// entry from user mode, where AC may have been left set by user code.
+pub fn close_user_access() {
+    if smap_enabled() {
+        // SAFETY: `clac` only clears RFLAGS.AC; SMAP is on, so it exists.
+        unsafe { core::arch::asm!("clac", options(nomem, nostack)) };
     }
 }
 

@@ -1,5 +1,9 @@
 //! The GDT and the TSS, whose interrupt stack table gives the exceptions that
-//! must not run on a possibly broken stack a known-good stack of their own.
+//! must not run on a possibly broken stack a known-good stack of their own,
+//! and whose `rsp0` is the kernel stack an entry from ring 3 lands on.
+//!
+//! Segment order is fixed by `syscall`/`sysret` (Intel SDM Vol. 2B, SYSRET):
+//! kernel code, kernel data, user data, user code.
 //!
 //! Each interrupt stack is a static array whose lowest page is unmapped once
 //! paging is up ([`protect_interrupt_stacks`]), so an overflow of the
@@ -33,6 +37,23 @@ const IST_SIZE: usize = 32 << 10;
 /// The unmapped bottom page of each interrupt stack.
 const GUARD_SIZE: usize = 4096;
 
+/// The TSS, written after loading: the CPU reads `rsp0` and the IST at
+/// every entry, and `set_kernel_stack` updates `rsp0` on thread switches.
+#[repr(transparent)]
+struct TssCell(UnsafeCell<TaskStateSegment>);
+
+// SAFETY: written only with interrupts masked on the one CPU that uses it
+// (`init`, `set_kernel_stack`); otherwise read by the CPU alone.
+unsafe impl Sync for TssCell {}
+
+/// Exported so the system-call entry can load `rsp0` (at offset 4) itself.
+#[unsafe(export_name = "lazarus_tss")]
+static TSS: TssCell = TssCell(UnsafeCell::new(TaskStateSegment::new()));
+
+/// Offset of `rsp0` in the TSS (Intel SDM Vol. 3A, figure 8-11), which the
+/// assembly in `syscall` and `usermode` relies on.
+const _: () = assert!(core::mem::offset_of!(TaskStateSegment, privilege_stack_table) == 4);
+
 #[repr(C, align(4096))]
 struct InterruptStacks(UnsafeCell<[[u8; IST_SIZE]; IST_COUNT]>);
 
@@ -41,7 +62,6 @@ struct InterruptStacks(UnsafeCell<[[u8; IST_SIZE]; IST_COUNT]>);
 unsafe impl Sync for InterruptStacks {}
 
 static STACKS: InterruptStacks = InterruptStacks(UnsafeCell::new([[0; IST_SIZE]; IST_COUNT]));
-static TSS: spin::Once<TaskStateSegment> = spin::Once::new();
 static GDT: spin::Once<(GlobalDescriptorTable, Selectors)> = spin::Once::new();
 
 /// The segment selectors the kernel uses.
@@ -51,6 +71,10 @@ pub struct Selectors {
     pub kernel_code: SegmentSelector,
     /// Kernel data (and stack).
     pub kernel_data: SegmentSelector,
+    /// User data (and stack), RPL 3.
+    pub user_data: SegmentSelector,
+    /// User code, RPL 3.
+    pub user_code: SegmentSelector,
     /// The task-state segment.
     pub tss: SegmentSelector,
 }
@@ -61,20 +85,24 @@ fn stack_base(index: usize) -> u64 {
 
 /// Loads the GDT and TSS and reloads the segment registers.
 pub fn init() {
-    let tss = TSS.call_once(|| {
-        let mut tss = TaskStateSegment::new();
+    // SAFETY: runs once at boot with interrupts masked, before the TSS is
+    // loaded: nothing else reads or writes it.
+    let tss: &'static TaskStateSegment = unsafe {
+        let tss = &mut *TSS.0.get();
         for i in 0..IST_COUNT {
             // Stacks grow down: the entry holds the top (end) of each stack.
             tss.interrupt_stack_table[i] = VirtAddr::new(stack_base(i) + IST_SIZE as u64);
         }
-        tss
-    });
+        &*TSS.0.get()
+    };
     let (gdt, sel) = GDT.call_once(|| {
         let mut gdt = GlobalDescriptorTable::new();
         let kernel_code = gdt.append(Descriptor::kernel_code_segment());
         let kernel_data = gdt.append(Descriptor::kernel_data_segment());
+        let user_data = gdt.append(Descriptor::user_data_segment());
+        let user_code = gdt.append(Descriptor::user_code_segment());
         let tss = gdt.append(Descriptor::tss_segment(tss));
-        (gdt, Selectors { kernel_code, kernel_data, tss })
+        (gdt, Selectors { kernel_code, kernel_data, user_data, user_code, tss })
     });
     gdt.load();
     // SAFETY: the selectors index descriptors of the GDT just loaded, which
@@ -86,6 +114,15 @@ pub fn init() {
         ES::set_reg(sel.kernel_data);
         load_tss(sel.tss);
     }
+}
+
+/// Sets the stack the CPU switches to on an interrupt or exception from
+/// ring 3 (`rsp0`). Called with interrupts masked, on every thread switch.
+pub fn set_kernel_stack(top: u64) {
+    // SAFETY: an 8-byte store into the TSS (at offset 4: the TSS is packed,
+    // so unaligned), with interrupts masked on the only CPU; the CPU reads
+    // the field only at ring changes.
+    unsafe { (&raw mut (*TSS.0.get()).privilege_stack_table[0]).write_unaligned(VirtAddr::new(top)) };
 }
 
 /// The selectors (after `init`).

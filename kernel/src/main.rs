@@ -38,5 +38,7 @@ mod memory;
 mod panic;
 mod serial;
 mod sync;
+mod syscall;
 mod thread;
 mod time;
+mod usermode;

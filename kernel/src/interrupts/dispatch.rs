@@ -8,6 +8,8 @@ use crate::{thread, time};
 /// Called by the common entry stub with interrupts masked (all gates are
 /// interrupt gates). Handlers may rewrite the frame; the stub restores it.
 pub extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
+    // User code may have left RFLAGS.AC set, which would lift SMAP here.
+    crate::cpu::close_user_access();
     // While in here the thread must not raise faults: they cannot unwind
     // through this frame. (A fault of the interrupted code is redirected to
     // unwind after the handler has returned.)

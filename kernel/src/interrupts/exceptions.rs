@@ -17,6 +17,7 @@ use x86_64::registers::control::Cr2;
 use x86_64::VirtAddr;
 
 use crate::memory::paging;
+use crate::usermode;
 use crate::thread::{self, FaultPolicy};
 use crate::{gdt, serial};
 
@@ -119,6 +120,13 @@ pub fn handle(vector: u8, frame: &mut TrapFrame) {
         // Aborts: the state is not trustworthy enough to end just a thread.
         8 | 18 => fatal(vector, frame),
         _ => {}
+    }
+    // A fault in ring 3 ends that process and nothing else.
+    if frame.cs & 3 == 3 {
+        let report = FaultReport::capture(vector, frame);
+        log::warn!("user process killed by {report}");
+        usermode::end_from_trap(frame, report);
+        return;
     }
     // `redirect` checks that the thread is in a boundary and not unwinding.
     if let Some(fault_stack) = thread::current_fault_stack() {

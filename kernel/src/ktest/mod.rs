@@ -10,6 +10,7 @@ mod selftest;
 mod threads;
 mod trigger;
 mod unwind;
+mod user;
 
 pub use runner::{expect_fatal, on_kernel_panic, run};
 
@@ -35,6 +36,7 @@ pub static GROUPS: &[&Group] = &[
     &interrupts::GROUP,
     &threads::GROUP,
     &unwind::GROUP,
+    &user::GROUP,
     &double_fault::GROUP,
     &selftest::FAIL,
     &selftest::HANG,

@@ -67,6 +67,11 @@ pub fn phys_to_virt(phys: PhysAddr) -> VirtAddr {
     VirtAddr::new(PHYS_OFFSET.load(Ordering::Relaxed) + phys.as_u64())
 }
 
+/// The offset at which all physical memory is mapped.
+pub fn phys_offset() -> VirtAddr {
+    VirtAddr::new(PHYS_OFFSET.load(Ordering::Relaxed))
+}
+
 /// One free frame, or `None` when memory is exhausted.
 pub fn alloc() -> Option<PhysFrame> {
     let n = FRAMES.lock().as_mut()?.alloc()?;

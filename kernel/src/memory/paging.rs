@@ -33,6 +33,8 @@ pub enum MapError {
     HugePage,
     /// The MMIO window is full.
     MmioExhausted,
+    /// The address is not in user space (for user mappings).
+    NotUser,
 }
 
 impl From<MapToError<Size4KiB>> for MapError {
@@ -146,6 +148,21 @@ pub fn flags_of(addr: VirtAddr) -> Option<PageTableFlags> {
     match MAPPER.lock().as_ref()?.translate(addr) {
         TranslateResult::Mapped { flags, .. } => Some(flags),
         _ => None,
+    }
+}
+
+/// Creates the level-4 entries of the kernel areas that are not mapped yet
+/// (thread stacks, scratch), so every user address space, which copies the
+/// kernel half when made, shares them from the start.
+pub fn reserve_kernel_areas() {
+    use kernel_logic::layout::{SCRATCH_START, STACKS_START};
+    for start in [STACKS_START, SCRATCH_START] {
+        let page = Page::containing_address(VirtAddr::new(start));
+        match map_fresh(page, KERNEL_DATA) {
+            // SAFETY: the page was mapped just now for this purpose alone.
+            Ok(_) => drop(unsafe { unmap_and_free(page) }),
+            Err(e) => panic!("cannot set up the kernel area at {start:#x}: {e:?}"),
+        }
     }
 }
 

@@ -6,6 +6,6 @@ mod stack;
 mod switch;
 
 pub use scheduler::{
-    current_fault_policy, current_fault_stack, current_name, current_stack, idle_loop, init, kill_current_from_trap, on_timer_tick,
+    attach_user, detach_user, end_user, current_fault_policy, current_fault_stack, current_name, current_stack, idle_loop, init, kill_current_from_trap, on_timer_tick,
     sleep_ms, sleep_ticks, snapshot, spawn, yield_now, FaultPolicy,
 };

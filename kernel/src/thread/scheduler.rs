@@ -17,11 +17,15 @@ use kernel_logic::trap_frame::TrapFrame;
 use unwind::thread_state::{self, ThreadState};
 use x86_64::instructions::interrupts;
 
+use x86_64::registers::control::Cr3;
+
 use super::stack::{KernelStack, StackError};
 use super::switch;
 use crate::interrupts::exceptions::FaultReport;
+use crate::memory::address_space::{kernel_pml4, AddressSpace};
 use crate::sync::{IrqGuard, IrqMutex};
-use crate::time;
+use crate::usermode::UserExit;
+use crate::{gdt, time};
 
 /// Timer ticks a thread may run before others get the CPU (with 100 Hz
 /// ticks: 20 ms, long enough that switching costs stay negligible).
@@ -65,6 +69,18 @@ struct Thread {
     /// Recovery boundaries and the fault in flight; boxed so its address
     /// stays put while it is the unwinder's current state.
     unwind: Box<ThreadState>,
+    /// Set while the thread runs a user process (`usermode::run_user`).
+    user: Option<UserState>,
+}
+
+/// A thread's process, while it runs one.
+struct UserState {
+    space: AddressSpace,
+    /// Kernel stack pointer saved on entering ring 3: where the process's
+    /// end resumes, and the top of the stack entries from ring 3 use.
+    saved_rsp: u64,
+    /// How the process ended, once it has.
+    ending: Option<UserExit>,
 }
 
 struct Threads {
@@ -100,6 +116,7 @@ pub fn init() {
         fault: None,
         detached: false,
         unwind: Box::new(ThreadState::new()),
+        user: None,
     });
     // SAFETY: the idle thread's state lives in the thread table for ever,
     // and the idle thread is the one running.
@@ -122,6 +139,17 @@ fn switch_to(sw: Switch, mut guard: IrqGuard<'_, Option<Threads>>) {
         panic!("scheduler chose an unknown thread: {sw:?}");
     };
     let to = next.saved_rsp;
+    let cr3 = next.user.as_ref().map_or_else(kernel_pml4, |u| u.space.pml4());
+    if let Some(u) = &next.user {
+        gdt::set_kernel_stack(u.saved_rsp);
+    }
+    if Cr3::read().0 != cr3 {
+        let (_, flags) = Cr3::read();
+        // SAFETY: `cr3` is the kernel's table or a live user space whose
+        // kernel half is the kernel's, so the kernel code and this stack
+        // stay mapped across the write.
+        unsafe { Cr3::write(cr3, flags) };
+    }
     // SAFETY: the state is boxed in the thread's record, which lives at
     // least until the thread has finished and been switched away from, and
     // the next `set_current` happens at that switch.
@@ -207,6 +235,7 @@ where
         fault: None,
         detached: false,
         unwind: Box::new(ThreadState::new()),
+        user: None,
     });
     let mut guard = THREADS.lock();
     let t = guard.as_mut().ok_or(SpawnError::NotReady)?;
@@ -385,6 +414,52 @@ pub fn kill_current_from_trap(frame: &mut TrapFrame, report: FaultReport) {
     frame.rsp = top - 8;
     frame.rbp = 0;
     frame.rflags = 0x2;
+}
+
+/// Makes the running thread the thread of a process in `space` and
+/// activates it. Returns where `enter_user` must save the kernel stack
+/// pointer (valid until `detach_user`).
+pub fn attach_user(space: AddressSpace) -> *mut u64 {
+    interrupts::without_interrupts(|| {
+        let mut guard = THREADS.lock();
+        let t = guard.as_mut().expect("threads exist");
+        let th = t.table.get_mut(&t.sched.current()).expect("current thread");
+        let pml4 = space.pml4();
+        let user = th.user.insert(UserState { space, saved_rsp: 0, ending: None });
+        let slot: *mut u64 = &mut user.saved_rsp;
+        let (_, flags) = Cr3::read();
+        // SAFETY: the space's kernel half is the kernel's (see
+        // `AddressSpace::new`), so everything the kernel uses stays mapped.
+        unsafe { Cr3::write(pml4, flags) };
+        slot
+    })
+}
+
+/// Ends the running thread's process: records how, and returns the saved
+/// kernel stack pointer to resume at. Never waits for a lock (called from
+/// exception handlers); panics if the thread runs no process.
+pub fn end_user(ending: UserExit) -> u64 {
+    let mut guard = THREADS.try_lock().expect("thread table free when a process ends");
+    let t = guard.as_mut().expect("threads exist");
+    let th = t.table.get_mut(&t.sched.current()).expect("current thread");
+    let user = th.user.as_mut().expect("the thread runs a process");
+    user.ending = Some(ending);
+    user.saved_rsp
+}
+
+/// Detaches the running thread's process: back to the kernel's address
+/// space; returns the process's space (to drop) and how it ended.
+pub fn detach_user() -> (AddressSpace, Option<UserExit>) {
+    interrupts::without_interrupts(|| {
+        let mut guard = THREADS.lock();
+        let t = guard.as_mut().expect("threads exist");
+        let th = t.table.get_mut(&t.sched.current()).expect("current thread");
+        let user = th.user.take().expect("the thread runs a process");
+        let (_, flags) = Cr3::read();
+        // SAFETY: the kernel's own table maps everything the kernel uses.
+        unsafe { Cr3::write(kernel_pml4(), flags) };
+        (user.space, user.ending)
+    })
 }
 
 /// Every thread and its state.

@@ -1,0 +1,86 @@
+//! System-call errors: who is at fault, with fixed numbers.
+//!
+//! Every error here is the caller's mistake or a limit it ran into; a fault
+//! of the kernel itself is never reported as a system-call error.
+
+use core::fmt;
+
+/// Why a system call failed. The number is the ABI.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u16)]
+pub enum SyscallError {
+    /// No system call has this number.
+    UnknownSyscall = 1,
+    /// A pointer argument is null, not in user space, not mapped for the
+    /// caller, or its range wraps around.
+    BadAddress = 2,
+    /// An argument is out of its range.
+    InvalidArgument = 3,
+    /// A length is above the call's limit.
+    TooLong = 4,
+}
+
+const ALL: [SyscallError; 4] =
+    [SyscallError::UnknownSyscall, SyscallError::BadAddress, SyscallError::InvalidArgument, SyscallError::TooLong];
+
+impl SyscallError {
+    /// The error with this number.
+    pub fn from_code(code: u16) -> Option<Self> {
+        ALL.into_iter().find(|e| *e as u16 == code)
+    }
+}
+
+impl fmt::Display for SyscallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::UnknownSyscall => "unknown system call",
+            Self::BadAddress => "bad address",
+            Self::InvalidArgument => "invalid argument",
+            Self::TooLong => "length above the limit",
+        })
+    }
+}
+
+/// Encodes a result for RAX.
+pub fn encode(result: Result<u64, SyscallError>) -> u64 {
+    match result {
+        // Success values stay below 2^63, so they never look negative.
+        Ok(v) => v & (u64::MAX >> 1),
+        Err(e) => (-(e as i64)) as u64,
+    }
+}
+
+/// Decodes RAX after a system call.
+pub fn decode(rax: u64) -> Result<u64, Option<SyscallError>> {
+    let v = rax as i64;
+    if v >= 0 {
+        Ok(rax)
+    } else {
+        Err(u16::try_from(-v).ok().and_then(SyscallError::from_code))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_fixed() {
+        assert_eq!(SyscallError::UnknownSyscall as u16, 1);
+        assert_eq!(SyscallError::BadAddress as u16, 2);
+        assert_eq!(SyscallError::InvalidArgument as u16, 3);
+        assert_eq!(SyscallError::TooLong as u16, 4);
+    }
+
+    #[test]
+    fn encode_decode_round_trip() {
+        for e in ALL {
+            assert_eq!(decode(encode(Err(e))), Err(Some(e)));
+            assert_eq!(SyscallError::from_code(e as u16), Some(e));
+        }
+        assert_eq!(decode(encode(Ok(0))), Ok(0));
+        assert_eq!(decode(encode(Ok(12345))), Ok(12345));
+        assert_eq!(decode((-999i64) as u64), Err(None));
+        assert_eq!(SyscallError::from_code(0), None);
+    }
+}

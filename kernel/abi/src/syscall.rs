@@ -1,0 +1,48 @@
+//! System-call numbers and the register convention.
+//!
+//! `syscall` with the number in RAX and up to six arguments in RDI, RSI,
+//! RDX, R10, R8, R9 (RCX and R11 are taken by the instruction itself). The
+//! result comes back in RAX: a value `>= 0` on success, `-(error code)` on
+//! failure (see [`crate::error`]). RCX and R11 are clobbered; every other
+//! register is preserved.
+
+/// A system call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u64)]
+pub enum Syscall {
+    /// `debug_write(ptr, len) -> len`: writes bytes to the kernel console.
+    DebugWrite = 0,
+    /// `exit(code) -> !`: ends the calling process with `code`.
+    Exit = 1,
+    /// `yield() -> 0`: offers the CPU to another thread.
+    Yield = 2,
+    /// `sleep_ms(ms) -> 0`: sleeps at least `ms` milliseconds.
+    SleepMs = 3,
+}
+
+impl Syscall {
+    /// The system call with this number.
+    pub fn from_number(n: u64) -> Option<Self> {
+        Some(match n {
+            0 => Self::DebugWrite,
+            1 => Self::Exit,
+            2 => Self::Yield,
+            3 => Self::SleepMs,
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_round_trip() {
+        for s in [Syscall::DebugWrite, Syscall::Exit, Syscall::Yield, Syscall::SleepMs] {
+            assert_eq!(Syscall::from_number(s as u64), Some(s));
+        }
+        assert_eq!(Syscall::from_number(4), None);
+        assert_eq!(Syscall::from_number(u64::MAX), None);
+    }
+}

@@ -1,0 +1,343 @@
+//! User-mode tests: processes in their own address spaces, system calls with
+//! good and bad arguments, isolation (SMEP, SMAP, NX, kernel memory), and
+//! faults that end only the process that took them.
+//!
+//! The programs are a few instructions of position-independent assembly
+//! each, copied into a fresh address space by `usermode::run_user`.
+
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use kernel_logic::layout::HEAP_START;
+use kernel_logic::trap_frame::PageFaultCode;
+use lazarus_abi::layout::{USER_CODE_BASE, USER_END};
+use lazarus_abi::{Syscall, SyscallError};
+use x86_64::structures::paging::{Page, PageTableFlags};
+use x86_64::VirtAddr;
+
+use super::{trigger, Case, Group};
+use crate::accounting;
+use crate::cpu::UserAccess;
+use crate::interrupts::exceptions::FaultReport;
+use crate::memory::address_space::AddressSpace;
+use crate::thread::{self, FaultPolicy};
+use crate::usermode::{run_user, UserExit, UserProgram};
+
+/// The group.
+pub static GROUP: Group = Group {
+    name: "user",
+    cases: &[
+        Case { name: "process_exits_with_its_code", run: exits_with_code },
+        Case { name: "debug_write_returns_its_length", run: debug_write_works },
+        Case { name: "bad_syscall_arguments_get_typed_errors", run: bad_arguments },
+        Case { name: "user_read_of_kernel_memory_ends_the_process", run: reads_kernel_memory },
+        Case { name: "user_write_to_its_code_ends_the_process", run: writes_code },
+        Case { name: "user_execute_of_stack_ends_the_process_nx", run: executes_stack },
+        Case { name: "user_privileged_instruction_ends_the_process", run: privileged_instruction },
+        Case { name: "user_divide_by_zero_ends_the_process", run: divides_by_zero },
+        Case { name: "smep_stops_kernel_executing_user_pages", run: smep },
+        Case { name: "smap_stops_kernel_reading_user_pages", run: smap },
+        Case { name: "timer_preempts_user_code", run: preempts_user_code },
+        Case { name: "processes_leave_no_frames_or_heap_behind", run: no_leaks },
+    ],
+};
+
+core::arch::global_asm!(
+    ".pushsection .rodata.lazarus_user_programs, \"a\"",
+    // exit(42)
+    ".global lazarus_up_exit42",
+    "lazarus_up_exit42:",
+    "    mov edi, 42",
+    "    mov eax, {exit}",
+    "    syscall",
+    "    ud2",
+    ".global lazarus_up_exit42_end",
+    "lazarus_up_exit42_end:",
+    // exit(debug_write(msg, len))
+    ".global lazarus_up_hello",
+    "lazarus_up_hello:",
+    "    lea rdi, [rip + 2f]",
+    "    lea rsi, [rip + 3f]",
+    "    sub rsi, rdi",
+    "    mov eax, {write}",
+    "    syscall",
+    "    mov rdi, rax",
+    "    mov eax, {exit}",
+    "    syscall",
+    "    ud2",
+    "2:  .ascii \"hello from ring 3\\n\"",
+    "3:",
+    ".global lazarus_up_hello_end",
+    "lazarus_up_hello_end:",
+    // exit(syscall(params[0], params[1], params[2])): the kernel test writes
+    // the three words at the label `params` before the process starts.
+    ".global lazarus_up_call",
+    "lazarus_up_call:",
+    "    mov rax, [rip + lazarus_up_call_params]",
+    "    mov rdi, [rip + lazarus_up_call_params + 8]",
+    "    mov rsi, [rip + lazarus_up_call_params + 16]",
+    "    syscall",
+    "    mov rdi, rax",
+    "    mov eax, {exit}",
+    "    syscall",
+    "    ud2",
+    ".global lazarus_up_call_text",
+    "lazarus_up_call_text:",
+    "    .ascii \"(user text)\\n\"",
+    "    .balign 8",
+    ".global lazarus_up_call_params",
+    "lazarus_up_call_params:",
+    "    .quad 0, 0, 0",
+    ".global lazarus_up_call_end",
+    "lazarus_up_call_end:",
+    // Reads the kernel heap.
+    ".global lazarus_up_read_kernel",
+    "lazarus_up_read_kernel:",
+    "    movabs rax, {heap}",
+    "    mov rax, [rax]",
+    "    ud2",
+    ".global lazarus_up_read_kernel_end",
+    "lazarus_up_read_kernel_end:",
+    // Writes its own (read-only) code.
+    ".global lazarus_up_write_code",
+    "lazarus_up_write_code:",
+    "    lea rax, [rip]",
+    "    mov [rax], rax",
+    "    ud2",
+    ".global lazarus_up_write_code_end",
+    "lazarus_up_write_code_end:",
+    // Puts a `ret` on its (no-execute) stack and jumps to it.
+    ".global lazarus_up_exec_stack",
+    "lazarus_up_exec_stack:",
+    "    mov byte ptr [rsp - 8], 0xC3",
+    "    lea rax, [rsp - 8]",
+    "    jmp rax",
+    ".global lazarus_up_exec_stack_end",
+    "lazarus_up_exec_stack_end:",
+    // `hlt` is privileged.
+    ".global lazarus_up_hlt",
+    "lazarus_up_hlt:",
+    "    hlt",
+    "    ud2",
+    ".global lazarus_up_hlt_end",
+    "lazarus_up_hlt_end:",
+    ".global lazarus_up_divide",
+    "lazarus_up_divide:",
+    "    xor ecx, ecx",
+    "    mov eax, 1",
+    "    xor edx, edx",
+    "    div rcx",
+    "    ud2",
+    ".global lazarus_up_divide_end",
+    "lazarus_up_divide_end:",
+    // Counts down from a big number without a system call, then exit(7).
+    ".global lazarus_up_spin",
+    "lazarus_up_spin:",
+    "    mov rcx, 30000000",
+    "4:  dec rcx",
+    "    jnz 4b",
+    "    mov edi, 7",
+    "    mov eax, {exit}",
+    "    syscall",
+    "    ud2",
+    ".global lazarus_up_spin_end",
+    "lazarus_up_spin_end:",
+    ".popsection",
+    exit = const Syscall::Exit as u64,
+    write = const Syscall::DebugWrite as u64,
+    heap = const HEAP_START,
+);
+
+macro_rules! program {
+    ($start:ident, $end:ident) => {{
+        unsafe extern "C" {
+            static $start: u8;
+            static $end: u8;
+        }
+        let (s, e) = (&raw const $start, &raw const $end);
+        // SAFETY: both labels delimit one program in read-only data.
+        unsafe { core::slice::from_raw_parts(s, e as usize - s as usize) }
+    }};
+}
+
+fn run(code: &[u8]) -> UserExit {
+    run_user(UserProgram { code }).expect("the address space can be built")
+}
+
+fn exit_code(e: UserExit) -> i64 {
+    match e {
+        UserExit::Exited(code) => code,
+        UserExit::Faulted(r) => panic!("process faulted: {r}"),
+    }
+}
+
+fn fault(e: UserExit) -> FaultReport {
+    match e {
+        UserExit::Faulted(r) => r,
+        UserExit::Exited(code) => panic!("process exited with {code} instead of faulting"),
+    }
+}
+
+fn exits_with_code() {
+    assert_eq!(exit_code(run(program!(lazarus_up_exit42, lazarus_up_exit42_end))), 42);
+}
+
+fn debug_write_works() {
+    let code = exit_code(run(program!(lazarus_up_hello, lazarus_up_hello_end)));
+    assert_eq!(code, "hello from ring 3\n".len() as i64);
+}
+
+/// Runs `syscall(nr, a, b)` in a process and returns what it returned.
+fn call(nr: u64, a: u64, b: u64) -> i64 {
+    unsafe extern "C" {
+        static lazarus_up_call: u8;
+        static lazarus_up_call_params: u8;
+    }
+    let mut code = alloc::vec::Vec::from(program!(lazarus_up_call, lazarus_up_call_end));
+    let offset = &raw const lazarus_up_call_params as usize - &raw const lazarus_up_call as usize;
+    for (i, w) in [nr, a, b].into_iter().enumerate() {
+        code[offset + 8 * i..offset + 8 * i + 8].copy_from_slice(&w.to_le_bytes());
+    }
+    exit_code(run(&code))
+}
+
+/// The user address of the 12-byte text `(user text)\n` in the call program.
+fn user_text() -> u64 {
+    unsafe extern "C" {
+        static lazarus_up_call: u8;
+        static lazarus_up_call_text: u8;
+    }
+    USER_CODE_BASE + (&raw const lazarus_up_call_text as u64 - &raw const lazarus_up_call as u64)
+}
+
+fn err(e: SyscallError) -> i64 {
+    -(e as i64)
+}
+
+fn bad_arguments() {
+    let write = Syscall::DebugWrite as u64;
+    // A good call, through the same program, as the control.
+    assert_eq!(call(write, user_text(), 12), 12);
+    assert_eq!(call(write, 0, 10), err(SyscallError::BadAddress), "null");
+    assert_eq!(call(write, HEAP_START, 8), err(SyscallError::BadAddress), "kernel address");
+    assert_eq!(call(write, 0xFFFF_8000_0000_0000, 8), err(SyscallError::BadAddress), "kernel half");
+    assert_eq!(call(write, USER_END - 4, 8), err(SyscallError::BadAddress), "crosses the user end");
+    assert_eq!(call(write, u64::MAX - 3, 8), err(SyscallError::BadAddress), "wraps");
+    assert_eq!(call(write, 0x1000_0000, 8), err(SyscallError::BadAddress), "unmapped user page");
+    assert_eq!(call(write, USER_CODE_BASE + 4095, 2), err(SyscallError::BadAddress), "runs off the code page");
+    assert_eq!(call(write, user_text() + 1, 11), 11, "unaligned is fine");
+    assert_eq!(call(write, USER_CODE_BASE, 1 << 40), err(SyscallError::TooLong), "huge length");
+    assert_eq!(call(999, 0, 0), err(SyscallError::UnknownSyscall));
+    assert_eq!(call(u64::MAX, 0, 0), err(SyscallError::UnknownSyscall));
+    assert_eq!(call(Syscall::SleepMs as u64, 1 << 50, 0), err(SyscallError::InvalidArgument));
+    assert_eq!(call(Syscall::SleepMs as u64, 10, 0), 0);
+    assert_eq!(call(Syscall::Yield as u64, 0, 0), 0);
+}
+
+fn reads_kernel_memory() {
+    let r = fault(run(program!(lazarus_up_read_kernel, lazarus_up_read_kernel_end)));
+    assert_eq!(r.vector, 14);
+    assert_eq!(r.cr2, Some(HEAP_START));
+    let code = PageFaultCode(r.frame.error_code);
+    assert!(code.user() && code.present() && !code.write(), "{code}");
+}
+
+fn writes_code() {
+    let r = fault(run(program!(lazarus_up_write_code, lazarus_up_write_code_end)));
+    let code = PageFaultCode(r.frame.error_code);
+    assert!(r.vector == 14 && code.user() && code.present() && code.write(), "{code}");
+    assert_eq!(r.cr2, Some(USER_CODE_BASE + 7), "the address of the store's own instruction end");
+}
+
+fn executes_stack() {
+    let r = fault(run(program!(lazarus_up_exec_stack, lazarus_up_exec_stack_end)));
+    let code = PageFaultCode(r.frame.error_code);
+    assert!(r.vector == 14 && code.user() && code.instruction_fetch(), "{code}");
+}
+
+fn privileged_instruction() {
+    let r = fault(run(program!(lazarus_up_hlt, lazarus_up_hlt_end)));
+    assert_eq!(r.vector, 13);
+    assert_eq!(r.frame.rip, USER_CODE_BASE);
+}
+
+fn divides_by_zero() {
+    let r = fault(run(program!(lazarus_up_divide, lazarus_up_divide_end)));
+    assert_eq!(r.vector, 0);
+    assert_eq!(r.frame.cs & 3, 3, "the fault happened in ring 3");
+}
+
+/// A kernel thread that has a user address space with one user page at
+/// `USER_CODE_BASE` holding a `ret`, and runs `f` in it.
+fn with_user_page<T: Send + 'static>(f: fn() -> T) -> Result<T, FaultReport> {
+    thread::spawn("user-page", FaultPolicy::Kill, move || {
+        let mut space = AddressSpace::new().expect("space");
+        let page = Page::containing_address(VirtAddr::new(USER_CODE_BASE));
+        space.map(page, PageTableFlags::empty()).expect("map");
+        space.write(USER_CODE_BASE, &[0xC3]).expect("write");
+        thread::attach_user(space);
+        let value = f();
+        drop(thread::detach_user());
+        value
+    })
+    .expect("spawn")
+    .join()
+}
+
+fn smep() {
+    let r = with_user_page(|| {
+        // SAFETY: calls a `ret`; with SMEP the fetch faults instead, and
+        // this thread is killed by it.
+        unsafe { trigger::call(USER_CODE_BASE) };
+    })
+    .expect_err("SMEP must stop the kernel executing a user page");
+    let code = PageFaultCode(r.frame.error_code);
+    assert!(r.vector == 14 && code.instruction_fetch() && code.present() && !code.user(), "{code}");
+    assert_eq!(r.cr2, Some(USER_CODE_BASE));
+}
+
+fn smap() {
+    // Inside the user-access window the read works...
+    let byte = with_user_page(|| {
+        let _window = UserAccess::open();
+        // SAFETY: the page is mapped (above) and the window is open.
+        unsafe { (USER_CODE_BASE as *const u8).read_volatile() }
+    })
+    .expect("reading with the window open works");
+    assert_eq!(byte, 0xC3);
+    // ...outside it faults.
+    let r = with_user_page(|| {
+        // SAFETY: faults on purpose (SMAP); this thread is killed by it.
+        unsafe { trigger::read_u64(USER_CODE_BASE) }
+    })
+    .expect_err("SMAP must stop the kernel reading a user page");
+    let code = PageFaultCode(r.frame.error_code);
+    assert!(r.vector == 14 && code.present() && !code.user() && !code.write(), "{code}");
+}
+
+fn preempts_user_code() {
+    static DONE: AtomicBool = AtomicBool::new(false);
+    DONE.store(false, Ordering::SeqCst);
+    let h = thread::spawn("spinner-process", FaultPolicy::Panic, || {
+        let code = exit_code(run(program!(lazarus_up_spin, lazarus_up_spin_end)));
+        DONE.store(true, Ordering::SeqCst);
+        code
+    })
+    .expect("spawn");
+    // This thread wakes while the process is still counting only if the
+    // timer preempts ring-3 code.
+    thread::sleep_ms(10);
+    let overtaken = !DONE.load(Ordering::SeqCst);
+    assert_eq!(h.join().expect("no fault"), 7);
+    assert!(overtaken, "the kernel ran while the user process spun");
+}
+
+fn no_leaks() {
+    run(program!(lazarus_up_exit42, lazarus_up_exit42_end));
+    fault(run(program!(lazarus_up_read_kernel, lazarus_up_read_kernel_end)));
+    let before = accounting::snapshot();
+    for _ in 0..20 {
+        assert_eq!(exit_code(run(program!(lazarus_up_exit42, lazarus_up_exit42_end))), 42);
+        fault(run(program!(lazarus_up_read_kernel, lazarus_up_read_kernel_end)));
+    }
+    assert_eq!(accounting::snapshot(), before, "address spaces freed entirely");
+}

@@ -1,0 +1,173 @@
+//! User address spaces: a level-4 table of their own whose kernel half is
+//! shared with every other address space and whose user half is private.
+//!
+//! The kernel half (entries 256–511) is copied from the kernel's own table
+//! when the space is made; `paging::init` creates every kernel area's
+//! level-4 entry at boot, so no kernel mapping made later is missing here.
+//! Dropping the space frees its pages, its page tables and its level-4 table.
+
+use alloc::vec::Vec;
+
+use lazarus_abi::layout::is_user_range;
+use x86_64::registers::control::Cr3;
+use x86_64::structures::paging::mapper::Translate;
+use x86_64::structures::paging::{
+    Mapper, OffsetPageTable, Page, PageTable, PageTableFlags, PhysFrame, Size4KiB,
+};
+use x86_64::{PhysAddr, VirtAddr};
+
+use super::frames::{self, phys_to_virt, KernelFrames};
+use super::paging::MapError;
+
+/// First level-4 entry of the kernel half.
+const KERNEL_HALF: usize = 256;
+/// Entries per page table.
+const ENTRIES: usize = 512;
+
+/// A user address space.
+///
+/// # Invariants
+/// `pml4` is a frame this value owns, holding a level-4 table whose kernel
+/// half equals the kernel's; every frame in `pages` is owned and mapped at
+/// its page with the user bit; no user-half table is shared with another
+/// space.
+#[derive(Debug)]
+pub struct AddressSpace {
+    pml4: PhysFrame,
+    pages: Vec<(Page, PhysFrame)>,
+}
+
+/// The kernel's own level-4 table (the bootloader's), set at boot.
+static KERNEL_PML4: spin::Once<PhysFrame> = spin::Once::new();
+
+/// Notes the active level-4 table as the kernel's.
+pub fn init() {
+    KERNEL_PML4.call_once(|| Cr3::read().0);
+}
+
+/// The kernel's level-4 table.
+pub fn kernel_pml4() -> PhysFrame {
+    *KERNEL_PML4.get().expect("address_space::init runs at boot")
+}
+
+fn table(frame: PhysFrame) -> *mut PageTable {
+    phys_to_virt(frame.start_address()).as_mut_ptr()
+}
+
+impl AddressSpace {
+    /// An empty user half over the shared kernel half.
+    pub fn new() -> Result<Self, MapError> {
+        let pml4 = frames::alloc_zeroed().ok_or(MapError::OutOfFrames)?;
+        // SAFETY: both tables are mapped at the physical-memory offset; the
+        // new one is ours alone, the kernel's is only read.
+        unsafe {
+            let (new, kernel) = (&mut *table(pml4), &*table(kernel_pml4()));
+            for i in KERNEL_HALF..ENTRIES {
+                new[i] = kernel[i].clone();
+            }
+        }
+        Ok(Self { pml4, pages: Vec::new() })
+    }
+
+    fn mapper(&mut self) -> OffsetPageTable<'_> {
+        // SAFETY: the level-4 table is owned by `self`, borrowed mutably for
+        // the mapper's lifetime; all physical memory is mapped at the offset.
+        unsafe { OffsetPageTable::new(&mut *table(self.pml4), frames::phys_offset()) }
+    }
+
+    /// Maps a fresh zeroed page at `page` for user mode with `flags`
+    /// (`PRESENT` and `USER_ACCESSIBLE` are added).
+    pub fn map(&mut self, page: Page, flags: PageTableFlags) -> Result<PhysFrame, MapError> {
+        if !is_user_range(page.start_address().as_u64(), page.size()) {
+            return Err(MapError::NotUser);
+        }
+        let frame = frames::alloc_zeroed().ok_or(MapError::OutOfFrames)?;
+        let flags = flags | PageTableFlags::PRESENT | PageTableFlags::USER_ACCESSIBLE;
+        let parents = PageTableFlags::PRESENT | PageTableFlags::WRITABLE | PageTableFlags::USER_ACCESSIBLE;
+        // SAFETY: the frame is fresh and the page is in this space's private
+        // user half, so the mapping aliases nothing.
+        let mapped = unsafe { self.mapper().map_to_with_table_flags(page, frame, flags, parents, &mut KernelFrames) };
+        match mapped {
+            // Not active (or about to be reloaded): no TLB entry to flush.
+            Ok(flush) => flush.ignore(),
+            Err(e) => {
+                let _ = frames::free(frame);
+                return Err(e.into());
+            }
+        }
+        self.pages.push((page, frame));
+        Ok(frame)
+    }
+
+    /// Copies `bytes` into this space at `addr`, which must be mapped here
+    /// (through the physical-memory mapping: works whether or not the space
+    /// is active, and regardless of the page's protection).
+    pub fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), MapError> {
+        for (i, b) in bytes.iter().enumerate() {
+            let a = VirtAddr::try_new(addr + i as u64).map_err(|_| MapError::NotUser)?;
+            let phys = self.mapper().translate_addr(a).ok_or(MapError::NotMapped)?;
+            // SAFETY: `phys` is a frame of this space (mapped above), which
+            // the kernel reaches at the physical-memory offset.
+            unsafe { phys_to_virt(phys).as_mut_ptr::<u8>().write(*b) };
+        }
+        Ok(())
+    }
+
+    /// The level-4 table, for CR3.
+    pub fn pml4(&self) -> PhysFrame {
+        self.pml4
+    }
+}
+
+impl Drop for AddressSpace {
+    fn drop(&mut self) {
+        debug_assert_ne!(Cr3::read().0, self.pml4, "dropping the active address space");
+        for (_, frame) in self.pages.drain(..) {
+            let _ = frames::free(frame);
+        }
+        // SAFETY: the space is not active and owns its user-half tables:
+        // nothing else refers to them; the kernel half is shared and kept.
+        unsafe { free_tables(self.pml4, 4, KERNEL_HALF) };
+        let _ = frames::free(self.pml4);
+    }
+}
+
+/// Frees the page-table frames below the first `entries` entries of the
+/// table in `frame`, a table of `level` (4 = level-4 table).
+///
+/// # Safety
+/// The tables must be owned by the caller and unused.
+unsafe fn free_tables(frame: PhysFrame, level: u8, entries: usize) {
+    if level == 1 {
+        return;
+    }
+    // SAFETY: the caller owns the table, mapped at the offset.
+    let t = unsafe { &*table(frame) };
+    for e in t.iter().take(entries) {
+        if e.flags().contains(PageTableFlags::PRESENT) && !e.flags().contains(PageTableFlags::HUGE_PAGE) {
+            let child = PhysFrame::<Size4KiB>::containing_address(e.addr());
+            // SAFETY: a child table of an owned table is owned too.
+            unsafe { free_tables(child, level - 1, ENTRIES) };
+            let _ = frames::free(child);
+        }
+    }
+}
+
+/// What the active address space maps at user address `addr`, if it is a
+/// present user page: its physical address and whether it is writable.
+pub fn translate_user(addr: u64) -> Option<(PhysAddr, bool)> {
+    use x86_64::structures::paging::mapper::TranslateResult;
+    if !is_user_range(addr, 1) {
+        return None;
+    }
+    let (l4, _) = Cr3::read();
+    // SAFETY: the active level-4 table is mapped at the offset; the mapper
+    // only reads through this shared borrow (translate takes `&self`).
+    let mapper = unsafe { OffsetPageTable::new(&mut *table(l4), frames::phys_offset()) };
+    match mapper.translate(VirtAddr::new(addr)) {
+        TranslateResult::Mapped { frame, offset, flags } if flags.contains(PageTableFlags::USER_ACCESSIBLE) => {
+            Some((frame.start_address() + offset, flags.contains(PageTableFlags::WRITABLE)))
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,79 @@
+//! The system-call dispatcher and handlers: every argument is checked, every
+//! failure is a typed error for the caller.
+
+use lazarus_abi::error::encode;
+use lazarus_abi::{Syscall, SyscallError};
+use x86_64::instructions::interrupts;
+use x86_64::VirtAddr;
+
+use super::entry::SyscallFrame;
+use super::usercopy::copy_from_user;
+use crate::{cpu, kprint, thread, usermode};
+
+/// Most bytes one `debug_write` takes: a console line or a few, never a
+/// way to make the kernel copy without limit.
+const MAX_DEBUG_WRITE: u64 = 4096;
+/// Longest sleep one call may ask for: a minute.
+const MAX_SLEEP_MS: u64 = 60_000;
+
+/// Called by the entry with interrupts masked; returns with them masked.
+pub extern "C" fn syscall_dispatch(frame: &mut SyscallFrame) {
+    cpu::close_user_access();
+    let state = unwind::thread_state::current();
+    // Kernel code serving a system call is not inside the caller's
+    // recovery boundaries: a fault here is a kernel bug, never unwound.
+    if let Some(s) = state {
+        s.enter_handler();
+    }
+    interrupts::enable();
+    let result = match Syscall::from_number(frame.rax) {
+        None => Err(SyscallError::UnknownSyscall),
+        Some(Syscall::Exit) => {
+            interrupts::disable();
+            if let Some(s) = state {
+                s.leave_handler();
+            }
+            usermode::end_from_syscall(frame.rdi as i64)
+        }
+        Some(call) => handle(call, frame),
+    };
+    frame.rax = encode(result);
+    interrupts::disable();
+    if let Some(s) = state {
+        s.leave_handler();
+    }
+    // `sysret` to a non-canonical address would fault in ring 0 with the
+    // user's stack; end such a process instead.
+    if VirtAddr::try_new(frame.rip).is_err() {
+        usermode::end_from_syscall(-1);
+    }
+}
+
+fn handle(call: Syscall, f: &SyscallFrame) -> Result<u64, SyscallError> {
+    match call {
+        Syscall::DebugWrite => {
+            let (ptr, len) = (f.rdi, f.rsi);
+            if len > MAX_DEBUG_WRITE {
+                return Err(SyscallError::TooLong);
+            }
+            if ptr == 0 {
+                return Err(SyscallError::BadAddress);
+            }
+            let bytes = copy_from_user(ptr, len)?;
+            kprint!("{}", alloc::string::String::from_utf8_lossy(&bytes));
+            Ok(len)
+        }
+        Syscall::Yield => {
+            thread::yield_now();
+            Ok(0)
+        }
+        Syscall::SleepMs => {
+            if f.rdi > MAX_SLEEP_MS {
+                return Err(SyscallError::InvalidArgument);
+            }
+            thread::sleep_ms(f.rdi);
+            Ok(0)
+        }
+        Syscall::Exit => unreachable!("handled by the dispatcher"),
+    }
+}

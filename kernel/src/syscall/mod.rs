@@ -1,0 +1,7 @@
+//! System calls: the `syscall` entry, argument checking, and the handlers.
+
+mod dispatch;
+mod entry;
+mod usercopy;
+
+pub use entry::init;

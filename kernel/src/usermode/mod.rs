@@ -1,0 +1,7 @@
+//! Running code in ring 3: entering user mode, and coming back when the
+//! process exits or faults.
+
+mod enter;
+mod run;
+
+pub use run::{end_from_syscall, end_from_trap, run_user, UserExit, UserProgram};

@@ -1,0 +1,107 @@
+//! `run_user`: run a user program in a fresh address space until it exits
+//! or faults.
+//!
+//! The calling kernel thread becomes the process's thread for the duration:
+//! its record holds the address space (so switches load its CR3) and the
+//! saved kernel stack pointer (so entries from ring 3 land below it). The
+//! process ends in one of two ways, both of which resume the kernel where
+//! `run_user` entered ring 3: the `exit` system call, or a CPU exception in
+//! ring 3. Then the address space is detached and dropped, freeing every
+//! page and page table.
+
+use kernel_logic::trap_frame::TrapFrame;
+use lazarus_abi::layout::{USER_CODE_BASE, USER_STACK_SIZE, USER_STACK_TOP};
+use x86_64::structures::paging::{Page, PageTableFlags};
+use x86_64::VirtAddr;
+
+use super::enter;
+use crate::gdt;
+use crate::interrupts::exceptions::FaultReport;
+use crate::memory::address_space::AddressSpace;
+use crate::memory::paging::MapError;
+use crate::thread;
+
+/// How a process ended.
+#[derive(Clone, Debug)]
+pub enum UserExit {
+    /// It called `exit` with this code.
+    Exited(i64),
+    /// A CPU exception in ring 3 ended it.
+    Faulted(FaultReport),
+}
+
+/// A program to run: position-independent machine code, loaded at
+/// [`USER_CODE_BASE`] read-only and executable, entered at its first byte.
+#[derive(Clone, Copy, Debug)]
+pub struct UserProgram<'a> {
+    /// The code.
+    pub code: &'a [u8],
+}
+
+/// Tags `resume_kernel` returns to `run_user` with.
+const RESUMED_EXIT: u64 = 1;
+const RESUMED_FAULT: u64 = 2;
+
+fn build_space(program: UserProgram<'_>) -> Result<AddressSpace, MapError> {
+    let mut space = AddressSpace::new()?;
+    let code_pages = (program.code.len() as u64).div_ceil(4096).max(1);
+    for i in 0..code_pages {
+        let page = Page::containing_address(VirtAddr::new(USER_CODE_BASE + i * 4096));
+        space.map(page, PageTableFlags::empty())?;
+    }
+    space.write(USER_CODE_BASE, program.code)?;
+    for i in 1..=USER_STACK_SIZE / 4096 {
+        let page = Page::containing_address(VirtAddr::new(USER_STACK_TOP - i * 4096));
+        space.map(page, PageTableFlags::WRITABLE | PageTableFlags::NO_EXECUTE)?;
+    }
+    Ok(space)
+}
+
+/// Runs `program` as a process on the calling thread; returns how it ended.
+pub fn run_user(program: UserProgram<'_>) -> Result<UserExit, MapError> {
+    let space = build_space(program)?;
+    let slot = thread::attach_user(space);
+    let sel = gdt::selectors();
+    // SAFETY: the attached space maps the code and stack at these addresses
+    // for the user; `slot` lives in this thread's record until `detach_user`
+    // below; every way back (exit, fault) resumes with the slot's value.
+    let tag = unsafe {
+        enter::enter_user(
+            slot,
+            USER_CODE_BASE,
+            USER_STACK_TOP,
+            u64::from(sel.user_code.0),
+            u64::from(sel.user_data.0),
+        )
+    };
+    let (space, ending) = thread::detach_user();
+    drop(space);
+    match (tag, ending) {
+        (RESUMED_EXIT | RESUMED_FAULT, Some(exit)) => Ok(exit),
+        _ => panic!("returned from user mode without an exit record (tag {tag})"),
+    }
+}
+
+/// Ends the running process from its `exit` system call.
+pub fn end_from_syscall(code: i64) -> ! {
+    let saved = thread::end_user(UserExit::Exited(code));
+    // SAFETY: `saved` is the slot value of this thread's `run_user`, which
+    // has not returned; the frames below it are the system-call path, which
+    // owns nothing at this point.
+    unsafe { enter::resume_kernel(saved, RESUMED_EXIT) }
+}
+
+/// Ends the running process from a CPU exception it took in ring 3: rewrites
+/// `frame` so that returning from the exception resumes `run_user`.
+pub fn end_from_trap(frame: &mut TrapFrame, report: FaultReport) {
+    let saved = thread::end_user(UserExit::Faulted(report));
+    let sel = gdt::selectors();
+    frame.rip = enter::resume_kernel_address();
+    frame.rdi = saved;
+    frame.rsi = RESUMED_FAULT;
+    frame.cs = u64::from(sel.kernel_code.0);
+    frame.ss = u64::from(sel.kernel_data.0);
+    frame.rsp = saved;
+    // Interrupts stay masked until `resume_kernel` restores the saved flags.
+    frame.rflags = 0x2;
+}
