@@ -15,6 +15,7 @@ use x86_64::VirtAddr;
 use crate::interrupts::{apic, idt, pic};
 use crate::memory::{address_space, frames, heap, paging};
 use crate::thread::{self, FaultPolicy};
+use crate::usermode::{self, UserExit, UserProgram};
 use crate::{cpu, fw_cfg, gdt, kprintln, ktest, logger, serial, syscall, time};
 
 /// Bytes of the boot stack, which later serves the idle thread: room for
@@ -62,6 +63,11 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
         log::warn!("interrupt stacks have no guard pages: {e:?}");
     }
     install_symbols(boot_info);
+    if let Some(addr) = boot_info.ramdisk_addr.into_option() {
+        // SAFETY: the bootloader loaded the ramdisk at this address (in
+        // memory it marks as its own) and nothing writes it afterwards.
+        unsafe { crate::ramdisk::init(addr, boot_info.ramdisk_len) };
+    }
     address_space::init();
     paging::reserve_kernel_areas();
     let (smep, smap) = cpu::enable_user_protection();
@@ -107,14 +113,17 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
         if smep { "on" } else { "absent" },
         if smap { "on" } else { "absent" }
     );
+    let programs: alloc::vec::Vec<&str> = crate::ramdisk::names().collect();
+    kprintln!("ramdisk: {} program(s): {}", programs.len(), programs.join(" "));
     if !cmdline.is_empty() {
         kprintln!("options: {cmdline}");
     }
 
     let spec = options.get("test").map(String::from);
+    let init = String::from(options.get("init").unwrap_or(DEFAULT_INIT));
     let main = thread::spawn("main", FaultPolicy::Panic, move || match spec {
         Some(spec) => ktest::run(&spec),
-        None => run_mode(),
+        None => run_mode(&init),
     });
     if let Err(e) = main {
         panic!("cannot start the main thread: {e:?}");
@@ -155,10 +164,26 @@ fn read_memory_map(map: &MemoryRegions) -> ([Region; MAX_REGIONS], usize) {
     (regions, count)
 }
 
-/// What the kernel does when not running tests: until user programs exist,
-/// report that it is up and keep the scheduler turning.
-fn run_mode() {
-    kprintln!("Kernel running: {} threads. No user programs yet. Quit QEMU with Ctrl-A X.", thread::snapshot().len());
+/// The program started when not running tests (`init=NAME` chooses
+/// another); the shell will take its place.
+const DEFAULT_INIT: &str = "hello";
+
+/// What the kernel does when not running tests: run the first user program,
+/// report how it ended, then keep the scheduler turning.
+fn run_mode(init: &str) {
+    match crate::ramdisk::program(init) {
+        Ok(Some(image)) => {
+            kprintln!("starting {init}");
+            match usermode::run_user(UserProgram::Elf(image)) {
+                Ok(UserExit::Exited(code)) => kprintln!("{init} exited with code {code}"),
+                Ok(UserExit::Faulted(report)) => kprintln!("{init} was ended by {report}"),
+                Err(e) => kprintln!("cannot run {init}: {e}"),
+            }
+        }
+        Ok(None) => kprintln!("no program '{init}' in the ramdisk"),
+        Err(e) => kprintln!("the ramdisk is damaged: {e:?}"),
+    }
+    kprintln!("Kernel running: {} threads. Quit QEMU with Ctrl-A X.", thread::snapshot().len());
     loop {
         thread::sleep_ms(1000);
     }

@@ -36,6 +36,7 @@ mod ktest;
 mod logger;
 mod memory;
 mod panic;
+mod ramdisk;
 mod serial;
 mod sync;
 mod syscall;

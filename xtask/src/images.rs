@@ -30,11 +30,13 @@ impl Images {
     }
 }
 
-/// Writes `bios.img` and `uefi.img` for `kernel_elf` into `target/images`.
+/// Writes `bios.img` and `uefi.img` for `kernel_elf`, with the boot ramdisk
+/// `ramdisk`, into `target/images`.
 pub fn make_images(
     paths: &Paths,
     toolchain: &Toolchain,
     kernel_elf: &Path,
+    ramdisk: &Path,
 ) -> Result<Images, XtaskError> {
     let images = Images {
         dir: paths.images_dir(),
@@ -44,7 +46,8 @@ pub fn make_images(
         .current_dir(&paths.root)
         .args(["run", "--quiet", "--package", DISK_IMAGE_PACKAGE, "--"])
         .arg(kernel_elf)
-        .arg(&images.dir);
+        .arg(&images.dir)
+        .arg(ramdisk);
     if !paths
         .target
         .join("debug")

@@ -1,13 +1,14 @@
-//! Building the kernel ELF with the pinned nightly.
+//! Building the kernel ELF and the user programs with the pinned nightly.
 //!
-//! cargo runs from `kernel/` so that `kernel/.cargo/config.toml` (target,
-//! `build-std`, rustflags) applies; cargo ignores a sub-folder's config
-//! when run from the root with `--manifest-path`.
+//! cargo runs from `kernel/` (and `user/`) so that the folder's
+//! `.cargo/config.toml` (target, `build-std`, rustflags) applies; cargo
+//! ignores a sub-folder's config when run from the root with
+//! `--manifest-path`.
 
 use std::path::PathBuf;
 
 use crate::error::XtaskError;
-use crate::paths::Paths;
+use crate::paths::{Paths, USER_PROGRAMS};
 use crate::shell;
 use crate::toolchain::Toolchain;
 
@@ -50,4 +51,33 @@ pub fn build_kernel(
         });
     }
     Ok(elf)
+}
+
+/// Builds every user program of [`USER_PROGRAMS`] and returns their ELFs
+/// with their names.
+pub fn build_user_programs(
+    paths: &Paths,
+    toolchain: &Toolchain,
+    profile: Profile,
+) -> Result<Vec<(String, PathBuf)>, XtaskError> {
+    let mut cargo = toolchain.cargo();
+    cargo.current_dir(paths.user_dir()).arg("build");
+    for program in USER_PROGRAMS {
+        cargo.args(["--package", program]);
+    }
+    if profile == Profile::Release {
+        cargo.arg("--release");
+    }
+    shell::run(&mut cargo)?;
+    USER_PROGRAMS
+        .iter()
+        .map(|name| {
+            let elf = paths.user_elf(profile.dir(), name);
+            if elf.is_file() {
+                Ok((name.to_string(), elf))
+            } else {
+                Err(XtaskError::MissingOutput { what: "a user program", path: elf })
+            }
+        })
+        .collect()
 }

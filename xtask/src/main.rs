@@ -23,6 +23,7 @@ mod images;
 mod kernel_build;
 mod paths;
 mod qemu_install;
+mod ramdisk;
 mod shell;
 mod test_summary;
 mod toolchain;

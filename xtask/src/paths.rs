@@ -11,6 +11,13 @@ pub const KERNEL_TARGET: &str = "x86_64-unknown-none";
 /// The kernel's binary name (its `[[bin]]` in `kernel/Cargo.toml`).
 pub const KERNEL_BINARY: &str = "kernel";
 
+/// The user programs packed into the boot ramdisk: their packages (under
+/// `user/`), whose binaries have the same names.
+pub const USER_PROGRAMS: &[&str] = &["hello"];
+
+/// File name of the boot ramdisk in the images folder.
+pub const RAMDISK_FILE_NAME: &str = "ramdisk.tar";
+
 /// Folder under the target directory for the disk images.
 pub const IMAGES_DIR_NAME: &str = "images";
 
@@ -38,6 +45,21 @@ impl Paths {
     /// `kernel/`: the kernel crate, whose cargo config must apply to its build.
     pub fn kernel_dir(&self) -> PathBuf {
         self.root.join("kernel")
+    }
+
+    /// `user/`: the user programs, whose cargo config must apply to their build.
+    pub fn user_dir(&self) -> PathBuf {
+        self.root.join("user")
+    }
+
+    /// The ELF of user program `name` from a build with `profile_dir`.
+    pub fn user_elf(&self, profile_dir: &str, name: &str) -> PathBuf {
+        self.target.join(KERNEL_TARGET).join(profile_dir).join(name)
+    }
+
+    /// `target/images/ramdisk.tar`: the user programs, packed.
+    pub fn ramdisk(&self) -> PathBuf {
+        self.images_dir().join(RAMDISK_FILE_NAME)
     }
 
     /// `kernel/rust-toolchain.toml`: the pinned toolchain.

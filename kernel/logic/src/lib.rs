@@ -2,8 +2,8 @@
 //!
 //! Everything here is plain data manipulation that the kernel would otherwise
 //! have to test in QEMU: reading the boot memory map, frame bookkeeping, the
-//! scheduler's state machine, the virtual-memory layout, the trap-frame layout
-//! and boot options.
+//! scheduler's state machine, the virtual-memory layout, the trap-frame layout,
+//! boot options, the program loader's plan and the boot ramdisk's format.
 //!
 //! Design principles:
 //! - no hardware access and no `unsafe`: the kernel owns the glue;
@@ -18,9 +18,11 @@ extern crate alloc;
 
 pub mod calibration;
 pub mod cmdline;
+pub mod elf;
 pub mod frame_bitmap;
 pub mod idt_gate;
 pub mod layout;
 pub mod memory_map;
+pub mod ramdisk;
 pub mod sched;
 pub mod trap_frame;

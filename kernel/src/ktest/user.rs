@@ -20,7 +20,9 @@ use crate::cpu::UserAccess;
 use crate::interrupts::exceptions::FaultReport;
 use crate::memory::address_space::AddressSpace;
 use crate::thread::{self, FaultPolicy};
-use crate::usermode::{run_user, UserExit, UserProgram};
+use crate::ramdisk;
+use crate::usermode::{run_user, LoadError, UserExit, UserProgram};
+use kernel_logic::elf::ElfError;
 
 /// The group.
 pub static GROUP: Group = Group {
@@ -38,6 +40,8 @@ pub static GROUP: Group = Group {
         Case { name: "smap_stops_kernel_reading_user_pages", run: smap },
         Case { name: "timer_preempts_user_code", run: preempts_user_code },
         Case { name: "processes_leave_no_frames_or_heap_behind", run: no_leaks },
+        Case { name: "elf_program_from_the_ramdisk_runs", run: elf_program_runs },
+        Case { name: "malformed_elf_images_are_refused", run: malformed_elf_refused },
     ],
 };
 
@@ -160,7 +164,7 @@ macro_rules! program {
 }
 
 fn run(code: &[u8]) -> UserExit {
-    run_user(UserProgram { code }).expect("the address space can be built")
+    run_user(UserProgram::Code(code)).expect("the address space can be built")
 }
 
 fn exit_code(e: UserExit) -> i64 {
@@ -340,4 +344,65 @@ fn no_leaks() {
         fault(run(program!(lazarus_up_read_kernel, lazarus_up_read_kernel_end)));
     }
     assert_eq!(accounting::snapshot(), before, "address spaces freed entirely");
+}
+
+/// The `hello` program from the ramdisk.
+fn hello_image() -> &'static [u8] {
+    ramdisk::program("hello").expect("the ramdisk is readable").expect("the ramdisk has hello")
+}
+
+fn elf_program_runs() {
+    let code = exit_code(run_user(UserProgram::Elf(hello_image())).expect("hello loads"));
+    assert_eq!(code, 7, "hello's own checks passed");
+}
+
+fn u64_at(image: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(image[at..at + 8].try_into().expect("8 bytes"))
+}
+
+/// Offsets of the program headers of loadable segments.
+fn load_headers(image: &[u8]) -> alloc::vec::Vec<usize> {
+    const PT_LOAD: u32 = 1;
+    const PHDR_SIZE: usize = 56;
+    let phoff = u64_at(image, 32) as usize;
+    let count = usize::from(u16::from_le_bytes([image[56], image[57]]));
+    (0..count)
+        .map(|i| phoff + i * PHDR_SIZE)
+        .filter(|&at| u32::from_le_bytes(image[at..at + 4].try_into().expect("4 bytes")) == PT_LOAD)
+        .collect()
+}
+
+fn malformed_elf_refused() {
+    let good = hello_image();
+    exit_code(run_user(UserProgram::Elf(good)).expect("warm up"));
+    let loads = load_headers(good);
+    assert!(loads.len() >= 2, "hello has code and data segments");
+    let before = accounting::snapshot();
+    let refused = |image: &[u8]| match run_user(UserProgram::Elf(image)) {
+        Err(LoadError::Elf(e)) => e,
+        Err(e) => panic!("refused for the wrong reason: {e}"),
+        Ok(exit) => panic!("a malformed image ran: {exit:?}"),
+    };
+    let edit = |f: &dyn Fn(&mut [u8])| {
+        let mut copy = alloc::vec::Vec::from(good);
+        f(&mut copy);
+        copy
+    };
+    let last = *loads.last().expect("segments");
+    let cut = u64_at(good, last + 8) as usize + 1;
+    assert_eq!(refused(&good[..cut]), ElfError::BadFileRange { segment: loads.len() - 1 }, "truncated");
+    assert_eq!(refused(&good[..40]), ElfError::Malformed, "truncated in the header");
+    assert_eq!(refused(&edit(&|i| i[18] = 0x28)), ElfError::WrongMachine(0x28), "ARM");
+    assert_eq!(refused(&edit(&|i| i[4] = 1)), ElfError::WrongClass, "32-bit");
+    assert_eq!(refused(&edit(&|i| i[16] = 3)), ElfError::NotExecutable(3), "shared object");
+    let (first, second) = (loads[0], loads[1]);
+    let first_vaddr = u64_at(good, first + 16);
+    let overlapping = |i: &mut [u8]| i[second + 16..second + 24].copy_from_slice(&first_vaddr.to_le_bytes());
+    assert_eq!(refused(&edit(&overlapping)), ElfError::Overlap { segment: 1 });
+    let kernel_half = |i: &mut [u8]| i[first + 16..first + 24].copy_from_slice(&0xFFFF_8000_0000_0000u64.to_le_bytes());
+    assert_eq!(refused(&edit(&kernel_half)), ElfError::OutsideUserSpace { segment: 0 });
+    let bad_entry = |i: &mut [u8]| i[24..32].copy_from_slice(&first_vaddr.to_le_bytes());
+    assert_eq!(refused(&edit(&bad_entry)), ElfError::BadEntry(first_vaddr), "entry in the read-only headers");
+    assert_eq!(accounting::snapshot(), before, "refusing an image leaks nothing");
+    assert_eq!(exit_code(run_user(UserProgram::Elf(good)).expect("still loads")), 7);
 }

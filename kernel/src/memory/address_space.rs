@@ -103,12 +103,20 @@ impl AddressSpace {
     /// (through the physical-memory mapping: works whether or not the space
     /// is active, and regardless of the page's protection).
     pub fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), MapError> {
-        for (i, b) in bytes.iter().enumerate() {
-            let a = VirtAddr::try_new(addr + i as u64).map_err(|_| MapError::NotUser)?;
+        let mut done = 0;
+        while done < bytes.len() {
+            let at = addr + done as u64;
+            // Up to the end of the page holding `at`.
+            let chunk = (4096 - (at % 4096) as usize).min(bytes.len() - done);
+            let a = VirtAddr::try_new(at).map_err(|_| MapError::NotUser)?;
             let phys = self.mapper().translate_addr(a).ok_or(MapError::NotMapped)?;
-            // SAFETY: `phys` is a frame of this space (mapped above), which
-            // the kernel reaches at the physical-memory offset.
-            unsafe { phys_to_virt(phys).as_mut_ptr::<u8>().write(*b) };
+            // SAFETY: `phys..phys + chunk` lies in one frame of this space
+            // (mapped above, not crossing the page end), which the kernel
+            // reaches at the physical-memory offset.
+            unsafe {
+                core::ptr::copy_nonoverlapping(bytes[done..].as_ptr(), phys_to_virt(phys).as_mut_ptr::<u8>(), chunk)
+            };
+            done += chunk;
         }
         Ok(())
     }

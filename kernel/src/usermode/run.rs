@@ -10,7 +10,8 @@
 //! page and page table.
 
 use kernel_logic::trap_frame::TrapFrame;
-use lazarus_abi::layout::{USER_CODE_BASE, USER_STACK_SIZE, USER_STACK_TOP};
+use kernel_logic::elf::{self, ElfError};
+use lazarus_abi::layout::{USER_CODE_BASE, USER_STACK_SIZE, USER_STACK_TOP, USER_START};
 use x86_64::structures::paging::{Page, PageTableFlags};
 use x86_64::VirtAddr;
 
@@ -30,36 +31,86 @@ pub enum UserExit {
     Faulted(FaultReport),
 }
 
-/// A program to run: position-independent machine code, loaded at
-/// [`USER_CODE_BASE`] read-only and executable, entered at its first byte.
+/// A program to run.
 #[derive(Clone, Copy, Debug)]
-pub struct UserProgram<'a> {
-    /// The code.
-    pub code: &'a [u8],
+pub enum UserProgram<'a> {
+    /// A static ELF executable, loaded as its segments say (after the checks
+    /// of `kernel_logic::elf::plan`).
+    Elf(&'a [u8]),
+    /// Position-independent machine code, loaded at [`USER_CODE_BASE`]
+    /// read-only and executable, entered at its first byte (for tests).
+    Code(&'a [u8]),
+}
+
+/// Why a program could not be started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoadError {
+    /// The ELF image was refused.
+    Elf(ElfError),
+    /// Memory for the address space ran out, or a mapping failed.
+    Map(MapError),
+}
+
+impl From<MapError> for LoadError {
+    fn from(e: MapError) -> Self {
+        Self::Map(e)
+    }
+}
+
+impl core::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Elf(e) => write!(f, "the ELF image is refused: {e:?}"),
+            Self::Map(e) => write!(f, "the address space cannot be built: {e:?}"),
+        }
+    }
 }
 
 /// Tags `resume_kernel` returns to `run_user` with.
 const RESUMED_EXIT: u64 = 1;
 const RESUMED_FAULT: u64 = 2;
 
-fn build_space(program: UserProgram<'_>) -> Result<AddressSpace, MapError> {
+/// Builds the address space of `program`; returns it and the entry point.
+fn build_space(program: UserProgram<'_>) -> Result<(AddressSpace, u64), LoadError> {
     let mut space = AddressSpace::new()?;
-    let code_pages = (program.code.len() as u64).div_ceil(4096).max(1);
-    for i in 0..code_pages {
-        let page = Page::containing_address(VirtAddr::new(USER_CODE_BASE + i * 4096));
-        space.map(page, PageTableFlags::empty())?;
-    }
-    space.write(USER_CODE_BASE, program.code)?;
+    let entry = match program {
+        UserProgram::Code(code) => {
+            let code_pages = (code.len() as u64).div_ceil(4096).max(1);
+            for i in 0..code_pages {
+                let page = Page::containing_address(VirtAddr::new(USER_CODE_BASE + i * 4096));
+                space.map(page, PageTableFlags::empty())?;
+            }
+            space.write(USER_CODE_BASE, code)?;
+            USER_CODE_BASE
+        }
+        UserProgram::Elf(image) => {
+            let plan = elf::plan(image, USER_START..USER_STACK_TOP - USER_STACK_SIZE).map_err(LoadError::Elf)?;
+            for seg in plan.segments() {
+                let mut flags = PageTableFlags::empty();
+                if seg.write {
+                    flags |= PageTableFlags::WRITABLE;
+                }
+                if !seg.execute {
+                    flags |= PageTableFlags::NO_EXECUTE;
+                }
+                for addr in seg.pages.clone().step_by(4096) {
+                    space.map(Page::containing_address(VirtAddr::new(addr)), flags)?;
+                }
+                space.write(seg.vaddr, &image[seg.file.clone()])?;
+            }
+            plan.entry
+        }
+    };
     for i in 1..=USER_STACK_SIZE / 4096 {
         let page = Page::containing_address(VirtAddr::new(USER_STACK_TOP - i * 4096));
         space.map(page, PageTableFlags::WRITABLE | PageTableFlags::NO_EXECUTE)?;
     }
-    Ok(space)
+    Ok((space, entry))
 }
 
 /// Runs `program` as a process on the calling thread; returns how it ended.
-pub fn run_user(program: UserProgram<'_>) -> Result<UserExit, MapError> {
-    let space = build_space(program)?;
+pub fn run_user(program: UserProgram<'_>) -> Result<UserExit, LoadError> {
+    let (space, entry) = build_space(program)?;
     let slot = thread::attach_user(space);
     let sel = gdt::selectors();
     // SAFETY: the attached space maps the code and stack at these addresses
@@ -68,8 +119,9 @@ pub fn run_user(program: UserProgram<'_>) -> Result<UserExit, MapError> {
     let tag = unsafe {
         enter::enter_user(
             slot,
-            USER_CODE_BASE,
-            USER_STACK_TOP,
+            entry,
+            // As if the entry had been called: the ABI's stack alignment.
+            USER_STACK_TOP - 8,
             u64::from(sel.user_code.0),
             u64::from(sel.user_data.0),
         )

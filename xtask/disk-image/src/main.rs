@@ -1,7 +1,7 @@
 //! Makes BIOS and UEFI boot disk images from the kernel ELF.
 //!
-//! Usage: `disk-image KERNEL_ELF OUT_DIR`; writes `OUT_DIR/bios.img` and
-//! `OUT_DIR/uefi.img`. This is its own binary, not part of `xtask`, because the
+//! Usage: `disk-image KERNEL_ELF OUT_DIR [RAMDISK]`; writes `OUT_DIR/bios.img`
+//! and `OUT_DIR/uefi.img`, which load RAMDISK (the user programs) too. This is its own binary, not part of `xtask`, because the
 //! `bootloader` crate's build script compiles the boot stages with
 //! `-Zbuild-std` and so needs the kernel's pinned nightly, while `xtask` itself
 //! builds on the machine's stable toolchain. `cargo xtask` runs it.
@@ -13,10 +13,18 @@ use bootloader::{BiosBoot, BootConfig, UefiBoot};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [kernel, out_dir] = args.as_slice() else {
-        eprintln!("usage: disk-image KERNEL_ELF OUT_DIR");
-        return ExitCode::from(2);
+    let (kernel, out_dir, ramdisk) = match args.as_slice() {
+        [k, o] => (k, o, None),
+        [k, o, r] => (k, o, Some(PathBuf::from(r))),
+        _ => {
+            eprintln!("usage: disk-image KERNEL_ELF OUT_DIR [RAMDISK]");
+            return ExitCode::from(2);
+        }
     };
+    if let Some(r) = ramdisk.as_ref().filter(|r| !r.is_file()) {
+        eprintln!("disk-image: ramdisk {} does not exist", r.display());
+        return ExitCode::from(2);
+    }
     let kernel = PathBuf::from(kernel);
     let out_dir = PathBuf::from(out_dir);
     if !kernel.is_file() {
@@ -35,14 +43,15 @@ fn main() -> ExitCode {
 
     let bios = out_dir.join("bios.img");
     let uefi = out_dir.join("uefi.img");
-    let made = BiosBoot::new(&kernel)
-        .set_boot_config(&config)
-        .create_disk_image(&bios)
-        .and_then(|()| {
-            UefiBoot::new(&kernel)
-                .set_boot_config(&config)
-                .create_disk_image(&uefi)
-        });
+    let mut bios_boot = BiosBoot::new(&kernel);
+    let mut uefi_boot = UefiBoot::new(&kernel);
+    bios_boot.set_boot_config(&config);
+    uefi_boot.set_boot_config(&config);
+    if let Some(r) = &ramdisk {
+        bios_boot.set_ramdisk(r);
+        uefi_boot.set_ramdisk(r);
+    }
+    let made = bios_boot.create_disk_image(&bios).and_then(|()| uefi_boot.create_disk_image(&uefi));
     match made {
         Ok(()) => {
             println!("{}\n{}", bios.display(), uefi.display());

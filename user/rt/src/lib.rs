@@ -1,0 +1,29 @@
+//! The runtime of Lazarus user programs: entry point, system calls, console
+//! output, panics.
+//!
+//! A program is `#![no_std] #![no_main]`, names its main function with
+//! [`entry!`], and prints with [`println!`]. Only this crate contains
+//! `unsafe` (the `syscall` instruction); programs can forbid it.
+
+#![no_std]
+
+pub mod console;
+mod panic;
+pub mod sys;
+
+pub use lazarus_abi::SyscallError;
+
+/// Declares the program's main function, `fn() -> i32`; its return value
+/// becomes the exit code.
+#[macro_export]
+macro_rules! entry {
+    ($main:path) => {
+        /// The process's first instruction lands here (the kernel enters
+        /// with the stack aligned as after a call).
+        #[unsafe(no_mangle)]
+        pub extern "C" fn _start() -> ! {
+            let main: fn() -> i32 = $main;
+            $crate::sys::exit(i64::from(main()))
+        }
+    };
+}

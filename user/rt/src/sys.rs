@@ -1,0 +1,45 @@
+//! System calls (register convention: `lazarus_abi::syscall`).
+
+use core::arch::asm;
+
+use lazarus_abi::error::decode;
+use lazarus_abi::{Syscall, SyscallError};
+
+fn syscall2(call: Syscall, a: u64, b: u64) -> u64 {
+    let rax: u64;
+    // SAFETY: `syscall` enters the kernel, which preserves every register but
+    // RAX (result), RCX and R11 (declared clobbered) and touches no memory of
+    // ours except what the arguments point at (read-only for these calls).
+    unsafe {
+        asm!("syscall", inlateout("rax") call as u64 => rax, in("rdi") a, in("rsi") b,
+             out("rcx") _, out("r11") _, options(nostack, readonly));
+    }
+    rax
+}
+
+fn result(rax: u64) -> Result<u64, SyscallError> {
+    // An unknown error code would be a kernel bug; report it as the
+    // nearest meaning rather than invent one.
+    decode(rax).map_err(|e| e.unwrap_or(SyscallError::InvalidArgument))
+}
+
+/// Writes `bytes` to the kernel console; returns how many were written.
+pub fn debug_write(bytes: &[u8]) -> Result<usize, SyscallError> {
+    result(syscall2(Syscall::DebugWrite, bytes.as_ptr() as u64, bytes.len() as u64)).map(|n| n as usize)
+}
+
+/// Ends the process with `code`.
+pub fn exit(code: i64) -> ! {
+    syscall2(Syscall::Exit, code as u64, 0);
+    unreachable!("exit returned")
+}
+
+/// Offers the CPU to another thread.
+pub fn yield_now() {
+    syscall2(Syscall::Yield, 0, 0);
+}
+
+/// Sleeps at least `ms` milliseconds.
+pub fn sleep_ms(ms: u64) -> Result<(), SyscallError> {
+    result(syscall2(Syscall::SleepMs, ms, 0)).map(|_| ())
+}
