@@ -119,11 +119,13 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
         kprintln!("options: {cmdline}");
     }
 
-    let spec = options.get("test").map(String::from);
+    let test = options.get("test").map(String::from);
+    let bench = options.get("bench").map(String::from);
     let init = String::from(options.get("init").unwrap_or(DEFAULT_INIT));
-    let main = thread::spawn("main", FaultPolicy::Panic, move || match spec {
-        Some(spec) => ktest::run(&spec),
-        None => run_mode(&init),
+    let main = thread::spawn("main", FaultPolicy::Panic, move || match (test, bench) {
+        (Some(spec), _) => ktest::run(&spec),
+        (None, Some(spec)) => crate::bench::run(&spec),
+        (None, None) => run_mode(&init),
     });
     if let Err(e) = main {
         panic!("cannot start the main thread: {e:?}");

@@ -26,6 +26,7 @@ extern crate alloc;
 extern crate unwind;
 
 mod accounting;
+mod bench;
 mod boot;
 mod cpu;
 mod exit;

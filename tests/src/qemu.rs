@@ -242,6 +242,7 @@ pub struct QemuCommand {
     ovmf: PathBuf,
     cmdline: BootCmdline,
     console: Console,
+    count_instructions: bool,
 }
 
 impl QemuCommand {
@@ -254,7 +255,16 @@ impl QemuCommand {
             ovmf: PathBuf::from(OVMF_PATH),
             cmdline: BootCmdline::default(),
             console: Console::Captured,
+            count_instructions: false,
         }
+    }
+
+    /// Runs the guest under `-icount shift=0`: its clock advances one
+    /// nanosecond per instruction, so time measured in the guest is a count
+    /// of guest instructions, the same on any host (for benchmarks).
+    pub fn count_instructions(mut self, on: bool) -> Self {
+        self.count_instructions = on;
+        self
     }
 
     /// Sets the kernel's boot options.
@@ -324,6 +334,10 @@ impl QemuCommand {
             "-device".into(),
             format!("isa-debug-exit,iobase={EXIT_PORT:#x},iosize={EXIT_PORT_BYTES:#04x}"),
         ];
+        if self.count_instructions {
+            args.push("-icount".into());
+            args.push("shift=0".into());
+        }
         if self.firmware == Firmware::Uefi {
             args.push("-bios".into());
             args.push(path_text(&self.ovmf)?.to_owned());

@@ -9,7 +9,7 @@ use lazarus_tests::qemu::{BootCmdline, Firmware};
 
 use crate::error::XtaskError;
 use crate::kernel_build::Profile;
-use crate::{cmd_build, cmd_run, cmd_setup, cmd_test};
+use crate::{cmd_bench, cmd_build, cmd_run, cmd_setup, cmd_test};
 
 /// Build, boot and test the Lazarus kernel.
 ///
@@ -41,6 +41,29 @@ pub enum Command {
     /// default members) and each in-QEMU test case, one QEMU boot per test
     /// group. Ends with the line `N passed, N failed, N ignored`.
     Test(TestArgs),
+    /// Build (release by default), then boot once with `bench=all` under
+    /// QEMU's `-icount shift=0` and print the benchmarks' figures in guest
+    /// instructions (median, 90th percentile, minimum); also written to
+    /// target/bench/results.txt.
+    Bench(BenchArgs),
+}
+
+/// Options of `cargo xtask bench`.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct BenchArgs {
+    /// Measure the debug build instead of the release build.
+    #[arg(long)]
+    pub debug: bool,
+    /// Seconds before the benchmark boot is killed as hung.
+    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+    pub timeout: u64,
+}
+
+impl BenchArgs {
+    /// The build these options select.
+    pub fn build(self) -> BuildArgs {
+        BuildArgs { release: !self.debug }
+    }
 }
 
 /// Options shared by everything that builds the kernel.
@@ -113,6 +136,7 @@ impl Command {
             Command::Build(args) => cmd_build::run(args).map(|()| ExitCode::SUCCESS),
             Command::Run(args) => cmd_run::run(args),
             Command::Test(args) => cmd_test::run(args),
+            Command::Bench(args) => cmd_bench::run(args),
         }
     }
 }

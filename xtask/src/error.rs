@@ -82,6 +82,9 @@ pub enum XtaskError {
     /// QEMU could not be started or waited for.
     #[error(transparent)]
     Qemu(#[from] QemuError),
+    /// A captured boot could not be run or recorded.
+    #[error(transparent)]
+    Boot(#[from] lazarus_tests::runner::BootError),
     /// Reading or writing the console of a child failed.
     #[error("{what}: {source}")]
     Io {

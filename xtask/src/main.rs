@@ -13,7 +13,9 @@
 //! - One source of truth: the toolchain comes from `kernel/rust-toolchain.toml`,
 //!   the QEMU command line from the `lazarus-tests` crate.
 
+mod bench_report;
 mod cli;
+mod cmd_bench;
 mod cmd_build;
 mod cmd_run;
 mod cmd_setup;

@@ -18,6 +18,8 @@ pub enum Syscall {
     Yield = 2,
     /// `sleep_ms(ms) -> 0`: sleeps at least `ms` milliseconds.
     SleepMs = 3,
+    /// `null() -> 0`: does nothing; measures the cost of a system call.
+    Null = 4,
 }
 
 impl Syscall {
@@ -28,6 +30,7 @@ impl Syscall {
             1 => Self::Exit,
             2 => Self::Yield,
             3 => Self::SleepMs,
+            4 => Self::Null,
             _ => return None,
         })
     }
@@ -39,10 +42,10 @@ mod tests {
 
     #[test]
     fn numbers_round_trip() {
-        for s in [Syscall::DebugWrite, Syscall::Exit, Syscall::Yield, Syscall::SleepMs] {
+        for s in [Syscall::DebugWrite, Syscall::Exit, Syscall::Yield, Syscall::SleepMs, Syscall::Null] {
             assert_eq!(Syscall::from_number(s as u64), Some(s));
         }
-        assert_eq!(Syscall::from_number(4), None);
+        assert_eq!(Syscall::from_number(5), None);
         assert_eq!(Syscall::from_number(u64::MAX), None);
     }
 }

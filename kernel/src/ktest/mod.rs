@@ -4,6 +4,7 @@
 
 mod double_fault;
 mod interrupts;
+mod kernel_panic;
 mod memory;
 mod runner;
 mod selftest;
@@ -38,6 +39,7 @@ pub static GROUPS: &[&Group] = &[
     &unwind::GROUP,
     &user::GROUP,
     &double_fault::GROUP,
+    &kernel_panic::GROUP,
     &selftest::FAIL,
     &selftest::HANG,
 ];

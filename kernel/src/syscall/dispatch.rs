@@ -74,6 +74,7 @@ fn handle(call: Syscall, f: &SyscallFrame) -> Result<u64, SyscallError> {
             thread::sleep_ms(f.rdi);
             Ok(0)
         }
+        Syscall::Null => Ok(0),
         Syscall::Exit => unreachable!("handled by the dispatcher"),
     }
 }

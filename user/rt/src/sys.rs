@@ -43,3 +43,16 @@ pub fn yield_now() {
 pub fn sleep_ms(ms: u64) -> Result<(), SyscallError> {
     result(syscall2(Syscall::SleepMs, ms, 0)).map(|_| ())
 }
+
+/// The cheapest system call: does nothing, returns.
+pub fn null() {
+    syscall2(Syscall::Null, 0, 0);
+}
+
+/// The time-stamp counter: cycles of the guest clock (instructions, under
+/// QEMU's `-icount shift=0`).
+pub fn cycles() -> u64 {
+    // SAFETY: `rdtsc` only reads the time-stamp counter, which the kernel
+    // lets user mode read (CR4.TSD clear).
+    unsafe { core::arch::x86_64::_rdtsc() }
+}

@@ -1,0 +1,122 @@
+//! Benchmarks in the guest (`bench=all`): each prints a `bench:` line with
+//! the median, 90th percentile and minimum of its samples, in time-stamp
+//! counter ticks. `cargo xtask bench` boots with QEMU's `-icount shift=0`,
+//! under which a tick is one guest instruction, the same on any host.
+//!
+//! The user-side figures (system calls from ring 3) come from the `bench`
+//! user program, which prints the same kind of line.
+
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use kernel_logic::layout::SCRATCH_START;
+
+use crate::exit::{exit_qemu, QemuExit};
+use crate::thread::{self, FaultPolicy};
+use crate::usermode::{run_user, UserExit, UserProgram};
+use crate::{kprintln, ramdisk, time};
+
+/// Samples per benchmark: odd, so the median is one sample.
+const SAMPLES: usize = 1001;
+/// Samples of the slow benchmarks (a whole process each).
+const PROCESS_SAMPLES: usize = 101;
+
+core::arch::global_asm!(
+    ".pushsection .rodata.lazarus_bench_programs, \"a\"",
+    ".global lazarus_bench_exit0",
+    "lazarus_bench_exit0:",
+    "    xor edi, edi",
+    "    mov eax, {exit}",
+    "    syscall",
+    "    ud2",
+    ".global lazarus_bench_exit0_end",
+    "lazarus_bench_exit0_end:",
+    ".popsection",
+    exit = const lazarus_abi::Syscall::Exit as u64,
+);
+
+fn exit0_program() -> &'static [u8] {
+    unsafe extern "C" {
+        static lazarus_bench_exit0: u8;
+        static lazarus_bench_exit0_end: u8;
+    }
+    let (s, e) = (&raw const lazarus_bench_exit0, &raw const lazarus_bench_exit0_end);
+    // SAFETY: the two labels delimit the program in read-only data.
+    unsafe { core::slice::from_raw_parts(s, e as usize - s as usize) }
+}
+
+fn report(name: &str, mut samples: Vec<u64>) {
+    samples.sort_unstable();
+    let n = samples.len();
+    kprintln!("bench: {name} median={} p90={} min={} samples={n}", samples[n / 2], samples[n * 9 / 10], samples[0]);
+}
+
+fn measure(name: &str, count: usize, mut op: impl FnMut()) {
+    for _ in 0..count.min(50) {
+        op();
+    }
+    let samples = (0..count)
+        .map(|_| {
+            let t0 = time::tsc();
+            op();
+            time::tsc() - t0
+        })
+        .collect();
+    report(name, samples);
+}
+
+/// Two threads taking turns: each sample is one yield that switches to the
+/// other thread and back, so half of it is one switch.
+fn thread_switch() {
+    static STOP: AtomicBool = AtomicBool::new(false);
+    STOP.store(false, Ordering::SeqCst);
+    let partner = thread::spawn("bench-partner", FaultPolicy::Panic, || {
+        while !STOP.load(Ordering::SeqCst) {
+            thread::yield_now();
+        }
+    })
+    .expect("spawn");
+    let mut samples = Vec::with_capacity(SAMPLES);
+    for i in 0..SAMPLES + 50 {
+        let t0 = time::tsc();
+        thread::yield_now();
+        let dt = time::tsc() - t0;
+        if i >= 50 {
+            samples.push(dt / 2);
+        }
+    }
+    STOP.store(true, Ordering::SeqCst);
+    partner.join().expect("partner ends");
+    report("thread_switch", samples);
+}
+
+/// Runs the benchmarks named by `spec` (`all`) and exits QEMU.
+pub fn run(spec: &str) -> ! {
+    if spec != "all" {
+        kprintln!("bench: unknown set '{spec}' (only 'all')");
+        exit_qemu(QemuExit::Failure);
+    }
+    match ramdisk::program("bench") {
+        Ok(Some(image)) => match run_user(UserProgram::Elf(image)) {
+            Ok(UserExit::Exited(0)) => {}
+            other => kprintln!("bench: the user benchmarks failed: {other:?}"),
+        },
+        _ => kprintln!("bench: no 'bench' program in the ramdisk"),
+    }
+    thread_switch();
+    measure("process_create_run_exit", PROCESS_SAMPLES, || {
+        let exit = run_user(UserProgram::Code(exit0_program()));
+        assert!(matches!(exit, Ok(UserExit::Exited(0))));
+    });
+    measure("fault_to_boundary_panic", SAMPLES, || {
+        assert!(unwind::catch(|| panic!("bench")).is_err());
+    });
+    // Unmapped: the scratch area's upper half is never mapped.
+    let unmapped = SCRATCH_START + (512 << 20);
+    measure("fault_to_boundary_page_fault", SAMPLES, || {
+        // SAFETY: faults on purpose; the boundary catches it.
+        assert!(unwind::catch(|| unsafe { unwind::fallible::read_u64(unmapped) }).is_err());
+    });
+    kprintln!("bench: end");
+    exit_qemu(QemuExit::Success)
+}
