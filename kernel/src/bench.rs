@@ -12,8 +12,8 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use kernel_logic::layout::SCRATCH_START;
 
 use crate::exit::{exit_qemu, QemuExit};
-use crate::thread::{self, FaultPolicy};
-use crate::usermode::{run_user, UserExit, UserProgram};
+use crate::thread::{self, ipc, FaultPolicy};
+use crate::usermode::{run_user, run_user_with, UserExit, UserProgram};
 use crate::{kprintln, ramdisk, time};
 
 /// Samples per benchmark: odd, so the median is one sample.
@@ -90,6 +90,30 @@ fn thread_switch() {
     report("thread_switch", samples);
 }
 
+/// The `ping` program calls the `echo` server (two processes, one endpoint)
+/// and prints its own `bench:` line for the round trip, user to user.
+fn ipc_round_trip() {
+    let (Ok(Some(echo)), Ok(Some(ping))) = (ramdisk::program("echo"), ramdisk::program("ping")) else {
+        kprintln!("bench: no 'echo' or 'ping' program in the ramdisk");
+        return;
+    };
+    let ep = ipc::create_endpoint();
+    let server_handle = ipc::handle(ep);
+    let server = thread::spawn("echo", FaultPolicy::Panic, move || {
+        run_user_with(UserProgram::Elf(echo), &[server_handle])
+    })
+    .expect("spawn");
+    // Let the server reach its first `recv`, so calls find it waiting.
+    thread::sleep_ms(50);
+    let (fast0, slow0) = ipc::counters();
+    let client = run_user_with(UserProgram::Elf(ping), &[ipc::handle(ep)]);
+    let (fast1, slow1) = ipc::counters();
+    if !matches!(client, Ok(UserExit::Exited(0))) || !matches!(server.join(), Ok(Ok(UserExit::Exited(0)))) {
+        kprintln!("bench: the IPC round trip failed: {client:?}");
+    }
+    kprintln!("ipc transfers during the round trips: {} fast path, {} slow path", fast1 - fast0, slow1 - slow0);
+}
+
 /// Runs the benchmarks named by `spec` (`all`) and exits QEMU.
 pub fn run(spec: &str) -> ! {
     if spec != "all" {
@@ -103,6 +127,7 @@ pub fn run(spec: &str) -> ! {
         },
         _ => kprintln!("bench: no 'bench' program in the ramdisk"),
     }
+    ipc_round_trip();
     thread_switch();
     measure("process_create_run_exit", PROCESS_SAMPLES, || {
         let exit = run_user(UserProgram::Code(exit0_program()));

@@ -157,9 +157,29 @@ impl Boot {
     }
 }
 
+/// How long a boot may run: up to the kernel's banner, and from the banner
+/// on. Two clocks, so that a slow host (a loaded CI machine can take many
+/// times longer to boot) is never taken for a hung guest, while a guest that
+/// hangs before its banner still times out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadlines {
+    /// From QEMU's start to the banner line.
+    pub to_banner: Duration,
+    /// From the banner line to QEMU's end.
+    pub after_banner: Duration,
+}
+
+impl From<Duration> for Deadlines {
+    /// The same limit for both stretches.
+    fn from(limit: Duration) -> Self {
+        Deadlines { to_banner: limit, after_banner: limit }
+    }
+}
+
 /// Boots `command` (which must capture the console), reads the serial
-/// console until QEMU exits or `timeout` passes, and logs it to `log_path`.
-pub fn boot(command: &QemuCommand, timeout: Duration, log_path: &Path) -> Result<Boot, BootError> {
+/// console until QEMU exits or a deadline passes, and logs it to `log_path`.
+pub fn boot(command: &QemuCommand, deadlines: impl Into<Deadlines>, log_path: &Path) -> Result<Boot, BootError> {
+    let deadlines = deadlines.into();
     let log_error = |source| BootError::Log {
         path: log_path.to_owned(),
         source,
@@ -171,7 +191,10 @@ pub fn boot(command: &QemuCommand, timeout: Duration, log_path: &Path) -> Result
     writeln!(log, "{LOG_NOTE_PREFIX} {command}").map_err(log_error)?;
 
     let started = Instant::now();
-    let deadline = started + timeout;
+    let deadline = |banner: Option<Duration>| match banner {
+        Some(after) => started + after + deadlines.after_banner,
+        None => started + deadlines.to_banner,
+    };
     // From here on `process` kills QEMU if anything below returns early or panics.
     let mut process = command.spawn()?;
     let pid = process.pid();
@@ -195,7 +218,7 @@ pub fn boot(command: &QemuCommand, timeout: Duration, log_path: &Path) -> Result
     };
     let mut timed_out = false;
     loop {
-        let left = deadline.saturating_duration_since(Instant::now());
+        let left = deadline(record.banner_after).saturating_duration_since(Instant::now());
         match receiver.recv_timeout(left) {
             Ok((at, raw)) => record.line(at, &raw).map_err(log_error)?,
             Err(RecvTimeoutError::Timeout) => {
@@ -210,9 +233,14 @@ pub fn boot(command: &QemuCommand, timeout: Duration, log_path: &Path) -> Result
         if let Some(status) = process.try_wait()? {
             break BootEnd::Completed(QemuExit::from_status(status));
         }
-        if timed_out || Instant::now() >= deadline {
+        if timed_out || Instant::now() >= deadline(record.banner_after) {
             process.kill()?;
-            break BootEnd::TimedOut(timeout);
+            // The limit that ran out.
+            let limit = match record.banner_after {
+                Some(_) => deadlines.after_banner,
+                None => deadlines.to_banner,
+            };
+            break BootEnd::TimedOut(limit);
         }
         thread::sleep(EXIT_POLL_INTERVAL);
     };
@@ -392,7 +420,7 @@ pub fn run_group(
     machine: &Machine,
     group: &str,
     expected: &[String],
-    timeout: Duration,
+    timeout: impl Into<Deadlines>,
 ) -> Result<GroupRun, BootError> {
     let command = machine.command(BootCmdline::run_group(group)?);
     let boot = boot(&command, timeout, &machine.log_path(group))?;

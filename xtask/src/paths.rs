@@ -13,7 +13,7 @@ pub const KERNEL_BINARY: &str = "kernel";
 
 /// The user programs packed into the boot ramdisk: their packages (under
 /// `user/`), whose binaries have the same names.
-pub const USER_PROGRAMS: &[&str] = &["hello", "bench"];
+pub const USER_PROGRAMS: &[&str] = &["hello", "bench", "echo", "ping"];
 
 /// File name of the boot ramdisk in the images folder.
 pub const RAMDISK_FILE_NAME: &str = "ramdisk.tar";

@@ -18,10 +18,25 @@ pub enum SyscallError {
     InvalidArgument = 3,
     /// A length is above the call's limit.
     TooLong = 4,
+    /// No handle with this number in the caller's table.
+    BadHandle = 5,
+    /// The handle's endpoint was restarted since the handle was given out
+    /// (its server is a new instance): get a fresh handle.
+    StaleHandle = 6,
+    /// The other side ended before answering (its reply obligation was
+    /// answered with this error).
+    PeerGone = 7,
 }
 
-const ALL: [SyscallError; 4] =
-    [SyscallError::UnknownSyscall, SyscallError::BadAddress, SyscallError::InvalidArgument, SyscallError::TooLong];
+const ALL: [SyscallError; 7] = [
+    SyscallError::UnknownSyscall,
+    SyscallError::BadAddress,
+    SyscallError::InvalidArgument,
+    SyscallError::TooLong,
+    SyscallError::BadHandle,
+    SyscallError::StaleHandle,
+    SyscallError::PeerGone,
+];
 
 impl SyscallError {
     /// The error with this number.
@@ -37,6 +52,9 @@ impl fmt::Display for SyscallError {
             Self::BadAddress => "bad address",
             Self::InvalidArgument => "invalid argument",
             Self::TooLong => "length above the limit",
+            Self::BadHandle => "no such handle",
+            Self::StaleHandle => "stale handle (the endpoint was restarted)",
+            Self::PeerGone => "the other side ended before answering",
         })
     }
 }
@@ -70,6 +88,9 @@ mod tests {
         assert_eq!(SyscallError::BadAddress as u16, 2);
         assert_eq!(SyscallError::InvalidArgument as u16, 3);
         assert_eq!(SyscallError::TooLong as u16, 4);
+        assert_eq!(SyscallError::BadHandle as u16, 5);
+        assert_eq!(SyscallError::StaleHandle as u16, 6);
+        assert_eq!(SyscallError::PeerGone as u16, 7);
     }
 
     #[test]

@@ -4,7 +4,15 @@
 //! RDX, R10, R8, R9 (RCX and R11 are taken by the instruction itself). The
 //! result comes back in RAX: a value `>= 0` on success, `-(error code)` on
 //! failure (see [`crate::error`]). RCX and R11 are clobbered; every other
-//! register is preserved.
+//! register is preserved, except that the IPC calls return their message
+//! in RSI, RDX, R10 and R8.
+//!
+//! IPC: a message is [`MESSAGE_WORDS`] words, passed in RSI, RDX, R10, R8
+//! both ways; RDI holds the endpoint handle (an index into the process's
+//! handle table).
+
+/// Words in an IPC message.
+pub const MESSAGE_WORDS: usize = 4;
 
 /// A system call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,6 +28,15 @@ pub enum Syscall {
     SleepMs = 3,
     /// `null() -> 0`: does nothing; measures the cost of a system call.
     Null = 4,
+    /// `call(handle, msg) -> reply`: sends `msg` to the endpoint and waits
+    /// for the reply.
+    Call = 5,
+    /// `recv(handle) -> msg`: waits for a message on the endpoint; the caller
+    /// then owes its sender a reply.
+    Recv = 6,
+    /// `reply_recv(handle, reply) -> msg`: answers the last caller with
+    /// `reply`, then waits for the next message.
+    ReplyRecv = 7,
 }
 
 impl Syscall {
@@ -31,6 +48,9 @@ impl Syscall {
             2 => Self::Yield,
             3 => Self::SleepMs,
             4 => Self::Null,
+            5 => Self::Call,
+            6 => Self::Recv,
+            7 => Self::ReplyRecv,
             _ => return None,
         })
     }
@@ -42,10 +62,19 @@ mod tests {
 
     #[test]
     fn numbers_round_trip() {
-        for s in [Syscall::DebugWrite, Syscall::Exit, Syscall::Yield, Syscall::SleepMs, Syscall::Null] {
+        for s in [
+            Syscall::DebugWrite,
+            Syscall::Exit,
+            Syscall::Yield,
+            Syscall::SleepMs,
+            Syscall::Null,
+            Syscall::Call,
+            Syscall::Recv,
+            Syscall::ReplyRecv,
+        ] {
             assert_eq!(Syscall::from_number(s as u64), Some(s));
         }
-        assert_eq!(Syscall::from_number(5), None);
+        assert_eq!(Syscall::from_number(8), None);
         assert_eq!(Syscall::from_number(u64::MAX), None);
     }
 }

@@ -34,6 +34,9 @@ pub enum State {
         /// The thread waited for.
         target: ThreadId,
     },
+    /// Blocked until someone wakes it (IPC: waiting for a message or reply;
+    /// the kernel keeps the reason).
+    Blocked,
     /// Done; waiting to be reaped.
     Finished,
 }
@@ -60,6 +63,8 @@ pub enum SchedError {
     NotFinished(ThreadId),
     /// The idle thread may not block or exit.
     IdleMayNotBlock,
+    /// The thread is not `Blocked`, so it cannot be woken or handed the CPU.
+    NotBlocked(ThreadId),
 }
 
 /// Result of a join request.
@@ -162,7 +167,7 @@ impl Scheduler {
 
     /// The running thread sleeps until tick `until`.
     pub fn sleep_until(&mut self, until: u64) -> Result<Switch, SchedError> {
-        self.block(State::Sleeping { until })
+        self.block_as(State::Sleeping { until })
     }
 
     /// The running thread waits for `target` to finish.
@@ -173,7 +178,7 @@ impl Scheduler {
         match self.states.get(&target) {
             None => Err(SchedError::Unknown(target)),
             Some(State::Finished) => Ok(Join::Finished),
-            Some(_) => self.block(State::Joining { target }).map(Join::Blocked),
+            Some(_) => self.block_as(State::Joining { target }).map(Join::Blocked),
         }
     }
 
@@ -186,12 +191,48 @@ impl Scheduler {
             .filter(|(_, s)| **s == State::Joining { target: me })
             .map(|(id, _)| *id)
             .collect();
-        let switch = self.block(State::Finished)?;
+        let switch = self.block_as(State::Finished)?;
         for id in joiners {
             self.make_ready(id);
         }
         // The joiners may be the only ready threads: pick again if idle won.
         Ok(if switch.to == self.idle { self.prefer_ready(switch) } else { switch })
+    }
+
+    /// The running thread blocks until [`Scheduler::wake`] or a hand-off.
+    pub fn block(&mut self) -> Result<Switch, SchedError> {
+        self.block_as(State::Blocked)
+    }
+
+    /// Makes a blocked thread ready (at the back of the queue).
+    pub fn wake(&mut self, id: ThreadId) -> Result<(), SchedError> {
+        match self.states.get(&id) {
+            Some(State::Blocked) => {
+                self.make_ready(id);
+                Ok(())
+            }
+            Some(_) => Err(SchedError::NotBlocked(id)),
+            None => Err(SchedError::Unknown(id)),
+        }
+    }
+
+    /// The running thread blocks and gives the CPU straight to the blocked
+    /// thread `to`, past the ready queue (the IPC fast path). The ready
+    /// queue and time slice are left as they are.
+    pub fn hand_off(&mut self, to: ThreadId) -> Result<Switch, SchedError> {
+        let from = self.current;
+        if from == self.idle {
+            return Err(SchedError::IdleMayNotBlock);
+        }
+        match self.states.get(&to) {
+            Some(State::Blocked) => {}
+            Some(_) => return Err(SchedError::NotBlocked(to)),
+            None => return Err(SchedError::Unknown(to)),
+        }
+        self.states.insert(from, State::Blocked);
+        self.states.insert(to, State::Running);
+        self.current = to;
+        Ok(Switch { from, to })
     }
 
     /// Forgets a finished thread (after its joiner collected the result).
@@ -206,7 +247,7 @@ impl Scheduler {
         }
     }
 
-    fn block(&mut self, state: State) -> Result<Switch, SchedError> {
+    fn block_as(&mut self, state: State) -> Result<Switch, SchedError> {
         let from = self.current;
         if from == self.idle {
             return Err(SchedError::IdleMayNotBlock);
@@ -338,6 +379,26 @@ mod tests {
     }
 
     #[test]
+    fn block_wake_and_hand_off() {
+        let mut s = sched_with(&[A, B, C]);
+        s.yield_now().unwrap(); // A runs; B, C ready
+        assert_eq!(s.block(), Ok(Switch { from: A, to: B }));
+        assert_eq!(s.state(A), Some(State::Blocked));
+        assert_eq!(s.wake(C), Err(SchedError::NotBlocked(C)));
+        // B hands the CPU straight to blocked A; C keeps its place in line.
+        assert_eq!(s.hand_off(A), Ok(Switch { from: B, to: A }));
+        check_invariants(&s);
+        assert_eq!(s.state(B), Some(State::Blocked));
+        assert_eq!(s.hand_off(C), Err(SchedError::NotBlocked(C)));
+        assert_eq!(s.wake(B), Ok(()));
+        assert_eq!(s.yield_now().unwrap().to, C, "C was first in line");
+        assert_eq!(s.yield_now().unwrap().to, B, "then the woken B");
+        assert_eq!(s.yield_now().unwrap().to, A);
+        check_invariants(&s);
+        assert_eq!(s.wake(ThreadId(99)), Err(SchedError::Unknown(ThreadId(99))));
+    }
+
+    #[test]
     fn remove_refuses_live_threads_and_add_refuses_duplicates() {
         let mut s = sched_with(&[A]);
         assert_eq!(s.remove(A), Err(SchedError::NotFinished(A)));
@@ -367,6 +428,19 @@ mod tests {
                 }
                 3 if s.current() != IDLE => {
                     s.exit().unwrap();
+                }
+                4 if x % 3 == 0 && s.current() != IDLE => {
+                    let blocked: Vec<_> =
+                        s.threads().filter(|(_, st)| *st == State::Blocked).map(|(id, _)| id).collect();
+                    match blocked.first() {
+                        Some(&b) if x % 2 == 0 => {
+                            s.hand_off(b).unwrap();
+                        }
+                        Some(&b) => s.wake(b).unwrap(),
+                        None => {
+                            s.block().unwrap();
+                        }
+                    }
                 }
                 4 => {
                     let finished: Vec<_> =

@@ -4,6 +4,7 @@
 
 mod double_fault;
 mod interrupts;
+mod ipc;
 mod kernel_panic;
 mod memory;
 mod runner;
@@ -38,6 +39,7 @@ pub static GROUPS: &[&Group] = &[
     &threads::GROUP,
     &unwind::GROUP,
     &user::GROUP,
+    &ipc::GROUP,
     &double_fault::GROUP,
     &kernel_panic::GROUP,
     &selftest::FAIL,

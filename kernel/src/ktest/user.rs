@@ -21,7 +21,8 @@ use crate::interrupts::exceptions::FaultReport;
 use crate::memory::address_space::AddressSpace;
 use crate::thread::{self, FaultPolicy};
 use crate::ramdisk;
-use crate::usermode::{run_user, LoadError, UserExit, UserProgram};
+use crate::thread::ipc::Handle;
+use crate::usermode::{run_user, run_user_with, LoadError, UserExit, UserProgram};
 use kernel_logic::elf::ElfError;
 
 /// The group.
@@ -167,6 +168,20 @@ fn run(code: &[u8]) -> UserExit {
     run_user(UserProgram::Code(code)).expect("the address space can be built")
 }
 
+/// Runs `syscall(nr, a, b)` in a process with `handles`; returns its result.
+pub(super) fn call_with(nr: u64, a: u64, b: u64, handles: &[Handle]) -> i64 {
+    unsafe extern "C" {
+        static lazarus_up_call: u8;
+        static lazarus_up_call_params: u8;
+    }
+    let mut code = alloc::vec::Vec::from(program!(lazarus_up_call, lazarus_up_call_end));
+    let offset = &raw const lazarus_up_call_params as usize - &raw const lazarus_up_call as usize;
+    for (i, w) in [nr, a, b].into_iter().enumerate() {
+        code[offset + 8 * i..offset + 8 * i + 8].copy_from_slice(&w.to_le_bytes());
+    }
+    exit_code(run_user_with(UserProgram::Code(&code), handles).expect("the address space can be built"))
+}
+
 fn exit_code(e: UserExit) -> i64 {
     match e {
         UserExit::Exited(code) => code,
@@ -192,16 +207,7 @@ fn debug_write_works() {
 
 /// Runs `syscall(nr, a, b)` in a process and returns what it returned.
 fn call(nr: u64, a: u64, b: u64) -> i64 {
-    unsafe extern "C" {
-        static lazarus_up_call: u8;
-        static lazarus_up_call_params: u8;
-    }
-    let mut code = alloc::vec::Vec::from(program!(lazarus_up_call, lazarus_up_call_end));
-    let offset = &raw const lazarus_up_call_params as usize - &raw const lazarus_up_call as usize;
-    for (i, w) in [nr, a, b].into_iter().enumerate() {
-        code[offset + 8 * i..offset + 8 * i + 8].copy_from_slice(&w.to_le_bytes());
-    }
-    exit_code(run(&code))
+    call_with(nr, a, b, &[])
 }
 
 /// The user address of the 12-byte text `(user text)\n` in the call program.
@@ -278,7 +284,7 @@ fn with_user_page<T: Send + 'static>(f: fn() -> T) -> Result<T, FaultReport> {
         let page = Page::containing_address(VirtAddr::new(USER_CODE_BASE));
         space.map(page, PageTableFlags::empty()).expect("map");
         space.write(USER_CODE_BASE, &[0xC3]).expect("write");
-        thread::attach_user(space);
+        thread::attach_user(space, &[]);
         let value = f();
         drop(thread::detach_user());
         value

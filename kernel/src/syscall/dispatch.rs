@@ -8,6 +8,7 @@ use x86_64::VirtAddr;
 
 use super::entry::SyscallFrame;
 use super::usercopy::copy_from_user;
+use crate::thread::ipc;
 use crate::{cpu, kprint, thread, usermode};
 
 /// Most bytes one `debug_write` takes: a console line or a few, never a
@@ -35,7 +36,7 @@ pub extern "C" fn syscall_dispatch(frame: &mut SyscallFrame) {
             }
             usermode::end_from_syscall(frame.rdi as i64)
         }
-        Some(call) => handle(call, frame),
+        Some(call) => handle(call, &mut *frame),
     };
     frame.rax = encode(result);
     interrupts::disable();
@@ -49,7 +50,7 @@ pub extern "C" fn syscall_dispatch(frame: &mut SyscallFrame) {
     }
 }
 
-fn handle(call: Syscall, f: &SyscallFrame) -> Result<u64, SyscallError> {
+fn handle(call: Syscall, f: &mut SyscallFrame) -> Result<u64, SyscallError> {
     match call {
         Syscall::DebugWrite => {
             let (ptr, len) = (f.rdi, f.rsi);
@@ -75,6 +76,16 @@ fn handle(call: Syscall, f: &SyscallFrame) -> Result<u64, SyscallError> {
             Ok(0)
         }
         Syscall::Null => Ok(0),
+        Syscall::Call | Syscall::Recv | Syscall::ReplyRecv => {
+            let words = [f.rsi, f.rdx, f.r10, f.r8];
+            let got = match call {
+                Syscall::Call => ipc::call(f.rdi, words),
+                Syscall::Recv => ipc::recv(f.rdi),
+                _ => ipc::reply_recv(f.rdi, words),
+            }?;
+            [f.rsi, f.rdx, f.r10, f.r8] = got;
+            Ok(0)
+        }
         Syscall::Exit => unreachable!("handled by the dispatcher"),
     }
 }

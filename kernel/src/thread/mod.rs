@@ -1,11 +1,12 @@
 //! Kernel threads: guarded stacks, the context switch, and the preemptive
 //! round-robin scheduler.
 
+pub mod ipc;
 mod scheduler;
 mod stack;
 mod switch;
 
 pub use scheduler::{
     attach_user, detach_user, end_user, current_fault_policy, current_fault_stack, current_name, current_stack, idle_loop, init, kill_current_from_trap, on_timer_tick,
-    sleep_ms, sleep_ticks, snapshot, spawn, yield_now, FaultPolicy,
+    sleep_ms, sleep_ticks, snapshot, spawn, yield_now, FaultPolicy, JoinHandle,
 };

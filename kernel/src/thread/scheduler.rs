@@ -55,7 +55,7 @@ pub enum SpawnError {
 
 type Entry = Box<dyn FnOnce() + Send>;
 
-struct Thread {
+pub(super) struct Thread {
     name: String,
     /// Stack pointer saved by the last switch away from this thread.
     saved_rsp: u64,
@@ -70,22 +70,28 @@ struct Thread {
     /// stays put while it is the unwinder's current state.
     unwind: Box<ThreadState>,
     /// Set while the thread runs a user process (`usermode::run_user`).
-    user: Option<UserState>,
+    pub(super) user: Option<UserState>,
+    /// Its side of IPC: a message delivered to it, and whom it owes a reply.
+    pub(super) ipc: super::ipc::IpcSlot,
 }
 
 /// A thread's process, while it runs one.
-struct UserState {
+pub(super) struct UserState {
     space: AddressSpace,
     /// Kernel stack pointer saved on entering ring 3: where the process's
     /// end resumes, and the top of the stack entries from ring 3 use.
     saved_rsp: u64,
     /// How the process ended, once it has.
     ending: Option<UserExit>,
+    /// The process's handles, by number.
+    pub(super) handles: alloc::vec::Vec<super::ipc::Handle>,
 }
 
-struct Threads {
-    sched: Scheduler,
-    table: BTreeMap<ThreadId, Box<Thread>>,
+pub(super) struct Threads {
+    pub(super) sched: Scheduler,
+    pub(super) table: BTreeMap<ThreadId, Box<Thread>>,
+    /// IPC endpoints: IPC is scheduling, so they live under the same lock.
+    pub(super) endpoints: super::ipc::Endpoints,
     next_id: u64,
     /// Finished detached threads, freed by the next thread to run (a thread
     /// cannot free the stack it is running on). Boxed: a switch saves the
@@ -94,7 +100,7 @@ struct Threads {
     zombies: Vec<Box<Thread>>,
 }
 
-static THREADS: IrqMutex<Option<Threads>> = IrqMutex::new(None);
+pub(super) static THREADS: IrqMutex<Option<Threads>> = IrqMutex::new(None);
 
 /// A snapshot of one thread, for tests and diagnostics.
 #[derive(Clone, Debug)]
@@ -117,6 +123,7 @@ pub fn init() {
         detached: false,
         unwind: Box::new(ThreadState::new()),
         user: None,
+        ipc: super::ipc::IpcSlot::default(),
     });
     // SAFETY: the idle thread's state lives in the thread table for ever,
     // and the idle thread is the one running.
@@ -124,12 +131,18 @@ pub fn init() {
     let mut table = BTreeMap::new();
     table.insert(IDLE, idle);
     *THREADS.lock() =
-        Some(Threads { sched: Scheduler::new(IDLE, TIME_SLICE_TICKS), table, next_id: 1, zombies: Vec::new() });
+        Some(Threads {
+            sched: Scheduler::new(IDLE, TIME_SLICE_TICKS),
+            table,
+            endpoints: super::ipc::Endpoints::default(),
+            next_id: 1,
+            zombies: Vec::new(),
+        });
 }
 
 /// Switches as `sw` says. Interrupts must be masked, so dropping the guard
 /// keeps them masked until the thread switched to unmasks them.
-fn switch_to(sw: Switch, mut guard: IrqGuard<'_, Option<Threads>>) {
+pub(super) fn switch_to(sw: Switch, mut guard: IrqGuard<'_, Option<Threads>>) {
     debug_assert!(!interrupts::are_enabled());
     let Some(t) = guard.as_mut() else { return };
     if sw.from == sw.to {
@@ -236,6 +249,7 @@ where
         detached: false,
         unwind: Box::new(ThreadState::new()),
         user: None,
+        ipc: super::ipc::IpcSlot::default(),
     });
     let mut guard = THREADS.lock();
     let t = guard.as_mut().ok_or(SpawnError::NotReady)?;
@@ -419,13 +433,14 @@ pub fn kill_current_from_trap(frame: &mut TrapFrame, report: FaultReport) {
 /// Makes the running thread the thread of a process in `space` and
 /// activates it. Returns where `enter_user` must save the kernel stack
 /// pointer (valid until `detach_user`).
-pub fn attach_user(space: AddressSpace) -> *mut u64 {
+pub fn attach_user(space: AddressSpace, handles: &[super::ipc::Handle]) -> *mut u64 {
     interrupts::without_interrupts(|| {
         let mut guard = THREADS.lock();
         let t = guard.as_mut().expect("threads exist");
+        let handles = handles.to_vec();
         let th = t.table.get_mut(&t.sched.current()).expect("current thread");
         let pml4 = space.pml4();
-        let user = th.user.insert(UserState { space, saved_rsp: 0, ending: None });
+        let user = th.user.insert(UserState { space, saved_rsp: 0, ending: None, handles });
         let slot: *mut u64 = &mut user.saved_rsp;
         let (_, flags) = Cr3::read();
         // SAFETY: the space's kernel half is the kernel's (see
@@ -453,6 +468,8 @@ pub fn detach_user() -> (AddressSpace, Option<UserExit>) {
     interrupts::without_interrupts(|| {
         let mut guard = THREADS.lock();
         let t = guard.as_mut().expect("threads exist");
+        // A reply the process still owes is answered with an error.
+        super::ipc::release_current(t);
         let th = t.table.get_mut(&t.sched.current()).expect("current thread");
         let user = th.user.take().expect("the thread runs a process");
         let (_, flags) = Cr3::read();

@@ -4,4 +4,4 @@
 mod enter;
 mod run;
 
-pub use run::{end_from_syscall, end_from_trap, run_user, LoadError, UserExit, UserProgram};
+pub use run::{end_from_syscall, end_from_trap, run_user, run_user_with, LoadError, UserExit, UserProgram};

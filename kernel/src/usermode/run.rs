@@ -21,6 +21,7 @@ use crate::interrupts::exceptions::FaultReport;
 use crate::memory::address_space::AddressSpace;
 use crate::memory::paging::MapError;
 use crate::thread;
+use crate::thread::ipc::Handle;
 
 /// How a process ended.
 #[derive(Clone, Debug)]
@@ -110,8 +111,13 @@ fn build_space(program: UserProgram<'_>) -> Result<(AddressSpace, u64), LoadErro
 
 /// Runs `program` as a process on the calling thread; returns how it ended.
 pub fn run_user(program: UserProgram<'_>) -> Result<UserExit, LoadError> {
+    run_user_with(program, &[])
+}
+
+/// Runs `program` with a handle table: handle `i` is `handles[i]`.
+pub fn run_user_with(program: UserProgram<'_>, handles: &[Handle]) -> Result<UserExit, LoadError> {
     let (space, entry) = build_space(program)?;
-    let slot = thread::attach_user(space);
+    let slot = thread::attach_user(space, handles);
     let sel = gdt::selectors();
     // SAFETY: the attached space maps the code and stack at these addresses
     // for the user; `slot` lives in this thread's record until `detach_user`

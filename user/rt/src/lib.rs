@@ -8,6 +8,7 @@
 #![no_std]
 
 pub mod console;
+pub mod ipc;
 mod panic;
 pub mod sys;
 

@@ -1,0 +1,233 @@
+//! Synchronous IPC: endpoints, handles with generations, `call`, `recv` and
+//! `reply_recv`, with a fast path.
+//!
+//! A message is four words carried in registers; the kernel moves it from
+//! one thread record to the other, never through user memory. A `call`
+//! blocks the caller until the reply; `recv` and `reply_recv` block a server
+//! until a message comes. When the other side is already waiting, the CPU is
+//! handed straight to it (`Scheduler::hand_off`, past the ready queue): the
+//! fast path, counted in [`counters`]. A process that ends while it owes a
+//! reply answers its caller with `PeerGone`. A handle carries the
+//! endpoint's generation; restarting the endpoint makes old handles fail
+//! with `StaleHandle`.
+
+use alloc::collections::{BTreeMap, VecDeque};
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use kernel_logic::sched::ThreadId;
+use lazarus_abi::syscall::MESSAGE_WORDS;
+use lazarus_abi::SyscallError;
+use x86_64::instructions::interrupts;
+
+use super::scheduler::{switch_to, Threads, THREADS};
+
+/// A message: the words of one IPC transfer.
+pub type Message = [u64; MESSAGE_WORDS];
+
+/// An endpoint's identity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct EndpointId(u64);
+
+/// An entry of a process's handle table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Handle {
+    endpoint: EndpointId,
+    generation: u32,
+}
+
+/// A thread's side of IPC.
+#[derive(Debug, Default)]
+pub struct IpcSlot {
+    /// What the thread will find when it wakes: a message, or why none.
+    delivered: Option<Result<Message, SyscallError>>,
+    /// The caller this thread (a server) owes a reply.
+    reply_to: Option<ThreadId>,
+}
+
+#[derive(Debug)]
+struct Waiting {
+    thread: ThreadId,
+    message: Message,
+}
+
+#[derive(Debug, Default)]
+struct Endpoint {
+    generation: u32,
+    /// Servers blocked in `recv`/`reply_recv`.
+    receivers: VecDeque<ThreadId>,
+    /// Callers blocked until a server takes their message.
+    callers: VecDeque<Waiting>,
+}
+
+/// Every endpoint.
+#[derive(Debug, Default)]
+pub struct Endpoints {
+    table: BTreeMap<EndpointId, Endpoint>,
+    next: u64,
+}
+
+/// A handle to endpoint `id` at its current generation, to give a process.
+pub fn handle(id: EndpointId) -> Handle {
+    let guard = THREADS.lock();
+    let t = guard.as_ref().expect("threads exist");
+    let generation = t.endpoints.table.get(&id).map_or(0, |e| e.generation);
+    Handle { endpoint: id, generation }
+}
+
+static FAST: AtomicU64 = AtomicU64::new(0);
+static SLOW: AtomicU64 = AtomicU64::new(0);
+
+/// Transfers so far: (fast path, slow path).
+pub fn counters() -> (u64, u64) {
+    (FAST.load(Ordering::Relaxed), SLOW.load(Ordering::Relaxed))
+}
+
+/// Creates an endpoint.
+pub fn create_endpoint() -> EndpointId {
+    let mut guard = THREADS.lock();
+    let t = guard.as_mut().expect("threads exist");
+    let id = EndpointId(t.endpoints.next);
+    t.endpoints.next += 1;
+    t.endpoints.table.insert(id, Endpoint::default());
+    id
+}
+
+/// Restarts an endpoint: a new generation, so every handle given out so far
+/// is stale; waiting callers get `PeerGone`, waiting servers `StaleHandle`.
+pub fn restart_endpoint(id: EndpointId) {
+    let mut guard = THREADS.lock();
+    let Some(t) = guard.as_mut() else { return };
+    let Some(ep) = t.endpoints.table.get_mut(&id) else { return };
+    ep.generation += 1;
+    let callers: alloc::vec::Vec<_> = ep.callers.drain(..).map(|w| w.thread).collect();
+    let receivers: alloc::vec::Vec<_> = ep.receivers.drain(..).collect();
+    for (thread, why) in callers
+        .into_iter()
+        .map(|c| (c, SyscallError::PeerGone))
+        .chain(receivers.into_iter().map(|r| (r, SyscallError::StaleHandle)))
+    {
+        deliver(t, thread, Err(why));
+        let _ = t.sched.wake(thread);
+    }
+}
+
+fn deliver(t: &mut Threads, thread: ThreadId, what: Result<Message, SyscallError>) {
+    if let Some(th) = t.table.get_mut(&thread) {
+        th.ipc.delivered = Some(what);
+    }
+}
+
+/// The endpoint a handle of the running process names, checked.
+fn resolve(t: &Threads, handle: u64) -> Result<EndpointId, SyscallError> {
+    let th = t.table.get(&t.sched.current()).ok_or(SyscallError::BadHandle)?;
+    let user = th.user.as_ref().ok_or(SyscallError::BadHandle)?;
+    let h = usize::try_from(handle).ok().and_then(|i| user.handles.get(i)).ok_or(SyscallError::BadHandle)?;
+    let ep = t.endpoints.table.get(&h.endpoint).ok_or(SyscallError::PeerGone)?;
+    if ep.generation != h.generation {
+        return Err(SyscallError::StaleHandle);
+    }
+    Ok(h.endpoint)
+}
+
+/// Takes what was delivered to the running thread while it was blocked.
+fn take_delivered() -> Result<Message, SyscallError> {
+    let mut guard = THREADS.lock();
+    let t = guard.as_mut().expect("threads exist");
+    let me = t.sched.current();
+    t.table.get_mut(&me).and_then(|th| th.ipc.delivered.take()).unwrap_or(Err(SyscallError::PeerGone))
+}
+
+/// `call`: sends `message` on `handle`'s endpoint and waits for the reply.
+pub fn call(handle: u64, message: Message) -> Result<Message, SyscallError> {
+    interrupts::without_interrupts(|| {
+        let mut guard = THREADS.lock();
+        let t = guard.as_mut().expect("threads exist");
+        let id = resolve(t, handle)?;
+        let me = t.sched.current();
+        let ep = t.endpoints.table.get_mut(&id).expect("resolved");
+        match ep.receivers.pop_front() {
+            Some(server) => {
+                deliver(t, server, Ok(message));
+                if let Some(s) = t.table.get_mut(&server) {
+                    s.ipc.reply_to = Some(me);
+                }
+                FAST.fetch_add(1, Ordering::Relaxed);
+                let sw = t.sched.hand_off(server).expect("a waiting server is blocked");
+                switch_to(sw, guard);
+            }
+            None => {
+                ep.callers.push_back(Waiting { thread: me, message });
+                SLOW.fetch_add(1, Ordering::Relaxed);
+                let sw = t.sched.block().expect("a process thread can block");
+                switch_to(sw, guard);
+            }
+        }
+        take_delivered()
+    })
+}
+
+/// `recv`: waits for a message on `handle`'s endpoint.
+pub fn recv(handle: u64) -> Result<Message, SyscallError> {
+    reply_recv_inner(handle, None)
+}
+
+/// `reply_recv`: answers the last caller with `reply`, then waits for the
+/// next message on `handle`'s endpoint.
+pub fn reply_recv(handle: u64, reply: Message) -> Result<Message, SyscallError> {
+    reply_recv_inner(handle, Some(reply))
+}
+
+fn reply_recv_inner(handle: u64, reply: Option<Message>) -> Result<Message, SyscallError> {
+    interrupts::without_interrupts(|| {
+        let mut guard = THREADS.lock();
+        let t = guard.as_mut().expect("threads exist");
+        let id = resolve(t, handle)?;
+        let me = t.sched.current();
+        // The caller to answer now, if any.
+        let client = match reply {
+            Some(r) => {
+                let c = t.table.get_mut(&me).and_then(|th| th.ipc.reply_to.take());
+                if let Some(c) = c {
+                    deliver(t, c, Ok(r));
+                }
+                c
+            }
+            None => None,
+        };
+        let ep = t.endpoints.table.get_mut(&id).expect("resolved");
+        if let Some(next) = ep.callers.pop_front() {
+            // A caller is already waiting: take its message at once.
+            if let Some(th) = t.table.get_mut(&me) {
+                th.ipc.reply_to = Some(next.thread);
+            }
+            if let Some(c) = client {
+                let _ = t.sched.wake(c);
+            }
+            return Ok(next.message);
+        }
+        ep.receivers.push_back(me);
+        let sw = match client {
+            Some(c) => {
+                FAST.fetch_add(1, Ordering::Relaxed);
+                t.sched.hand_off(c).expect("a caller waiting for its reply is blocked")
+            }
+            None => t.sched.block().expect("a process thread can block"),
+        };
+        switch_to(sw, guard);
+        take_delivered()
+    })
+}
+
+/// Cleans up the running thread's IPC when its process ends: a reply it
+/// owes is answered with `PeerGone`, and it stops waiting on endpoints.
+pub(super) fn release_current(t: &mut Threads) {
+    let me = t.sched.current();
+    let owed = t.table.get_mut(&me).and_then(|th| th.ipc.reply_to.take());
+    if let Some(c) = owed {
+        deliver(t, c, Err(SyscallError::PeerGone));
+        let _ = t.sched.wake(c);
+    }
+    for ep in t.endpoints.table.values_mut() {
+        ep.receivers.retain(|&r| r != me);
+    }
+}
