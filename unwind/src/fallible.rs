@@ -56,6 +56,23 @@ pub fn is_fault_site(ip: u64) -> bool {
     false
 }
 
+/// The assembly of a fallible access: the instruction, with its address
+/// range recorded in `lazarus_fault_sites` (offsets relative to the entry).
+macro_rules! fault_site {
+    ($insn:literal) => {
+        concat!(
+            "2:\n",
+            $insn,
+            "\n3:\n",
+            ".pushsection lazarus_fault_sites, \"aR\"\n",
+            ".balign 4\n",
+            ".long 2b - .\n",
+            ".long 3b - .\n",
+            ".popsection",
+        )
+    };
+}
+
 /// Reads 8 bytes at `addr`; a fault unwinds from here like a panic would.
 ///
 /// # Safety
@@ -68,14 +85,7 @@ pub unsafe fn read_u64(addr: u64) -> u64 {
     // the unwinder starts here (may_unwind) with an exact landing pad.
     unsafe {
         asm!(
-            "2:",
-            "mov {v}, qword ptr [{a}]",
-            "3:",
-            ".pushsection lazarus_fault_sites, \"aR\"",
-            ".balign 4",
-            ".long 2b - .",
-            ".long 3b - .",
-            ".popsection",
+            fault_site!("mov {v}, qword ptr [{a}]"),
             a = in(reg) addr,
             v = out(reg) value,
             options(nostack, may_unwind),
@@ -93,14 +103,7 @@ pub unsafe fn write_u64(addr: u64, value: u64) {
     // SAFETY: as for `read_u64`.
     unsafe {
         asm!(
-            "2:",
-            "mov qword ptr [{a}], {v}",
-            "3:",
-            ".pushsection lazarus_fault_sites, \"aR\"",
-            ".balign 4",
-            ".long 2b - .",
-            ".long 3b - .",
-            ".popsection",
+            fault_site!("mov qword ptr [{a}], {v}"),
             a = in(reg) addr,
             v = in(reg) value,
             options(nostack, may_unwind),
