@@ -25,4 +25,5 @@ pub mod layout;
 pub mod memory_map;
 pub mod ramdisk;
 pub mod sched;
+pub mod slot_table;
 pub mod trap_frame;

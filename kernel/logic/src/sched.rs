@@ -11,9 +11,12 @@
 //!   (the idle thread is `Ready` whenever it is not running, but never queued);
 //! - the idle thread is never in the ready queue, never blocked, never finished.
 
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::VecDeque;
 
-/// A thread's identity; never reused while the kernel runs.
+use crate::slot_table::SlotTable;
+
+/// A thread's identity; never reused while the kernel runs (see
+/// `slot_table`: a slot index and its generation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ThreadId(pub u64);
 
@@ -79,7 +82,7 @@ pub enum Join {
 /// The scheduler.
 #[derive(Debug)]
 pub struct Scheduler {
-    states: BTreeMap<ThreadId, State>,
+    states: SlotTable<State>,
     ready: VecDeque<ThreadId>,
     current: ThreadId,
     idle: ThreadId,
@@ -91,7 +94,7 @@ impl Scheduler {
     /// A scheduler whose only thread is `idle`, running now. Each thread runs
     /// for at most `slice_ticks` timer ticks before others get a turn.
     pub fn new(idle: ThreadId, slice_ticks: u32) -> Self {
-        let mut states = BTreeMap::new();
+        let mut states = SlotTable::new();
         states.insert(idle, State::Running);
         let slice_ticks = slice_ticks.max(1);
         Self { states, ready: VecDeque::new(), current: idle, idle, slice_ticks, slice_left: slice_ticks }

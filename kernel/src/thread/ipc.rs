@@ -11,7 +11,8 @@
 //! endpoint's generation; restarting the endpoint makes old handles fail
 //! with `StaleHandle`.
 
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use kernel_logic::sched::ThreadId;
@@ -24,9 +25,9 @@ use super::scheduler::{switch_to, Threads, THREADS};
 /// A message: the words of one IPC transfer.
 pub type Message = [u64; MESSAGE_WORDS];
 
-/// An endpoint's identity.
+/// An endpoint's identity: its index in the endpoint table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct EndpointId(u64);
+pub struct EndpointId(usize);
 
 /// An entry of a process's handle table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,18 +60,27 @@ struct Endpoint {
     callers: VecDeque<Waiting>,
 }
 
-/// Every endpoint.
+/// Every endpoint, indexed by id (endpoints are never destroyed yet).
 #[derive(Debug, Default)]
 pub struct Endpoints {
-    table: BTreeMap<EndpointId, Endpoint>,
-    next: u64,
+    table: Vec<Endpoint>,
+}
+
+impl Endpoints {
+    fn get(&self, id: &EndpointId) -> Option<&Endpoint> {
+        self.table.get(id.0)
+    }
+
+    fn get_mut(&mut self, id: &EndpointId) -> Option<&mut Endpoint> {
+        self.table.get_mut(id.0)
+    }
 }
 
 /// A handle to endpoint `id` at its current generation, to give a process.
 pub fn handle(id: EndpointId) -> Handle {
     let guard = THREADS.lock();
     let t = guard.as_ref().expect("threads exist");
-    let generation = t.endpoints.table.get(&id).map_or(0, |e| e.generation);
+    let generation = t.endpoints.get(&id).map_or(0, |e| e.generation);
     Handle { endpoint: id, generation }
 }
 
@@ -86,10 +96,8 @@ pub fn counters() -> (u64, u64) {
 pub fn create_endpoint() -> EndpointId {
     let mut guard = THREADS.lock();
     let t = guard.as_mut().expect("threads exist");
-    let id = EndpointId(t.endpoints.next);
-    t.endpoints.next += 1;
-    t.endpoints.table.insert(id, Endpoint::default());
-    id
+    t.endpoints.table.push(Endpoint::default());
+    EndpointId(t.endpoints.table.len() - 1)
 }
 
 /// Restarts an endpoint: a new generation, so every handle given out so far
@@ -97,7 +105,7 @@ pub fn create_endpoint() -> EndpointId {
 pub fn restart_endpoint(id: EndpointId) {
     let mut guard = THREADS.lock();
     let Some(t) = guard.as_mut() else { return };
-    let Some(ep) = t.endpoints.table.get_mut(&id) else { return };
+    let Some(ep) = t.endpoints.get_mut(&id) else { return };
     ep.generation += 1;
     let callers: alloc::vec::Vec<_> = ep.callers.drain(..).map(|w| w.thread).collect();
     let receivers: alloc::vec::Vec<_> = ep.receivers.drain(..).collect();
@@ -122,7 +130,7 @@ fn resolve(t: &Threads, handle: u64) -> Result<EndpointId, SyscallError> {
     let th = t.table.get(&t.sched.current()).ok_or(SyscallError::BadHandle)?;
     let user = th.user.as_ref().ok_or(SyscallError::BadHandle)?;
     let h = usize::try_from(handle).ok().and_then(|i| user.handles.get(i)).ok_or(SyscallError::BadHandle)?;
-    let ep = t.endpoints.table.get(&h.endpoint).ok_or(SyscallError::PeerGone)?;
+    let ep = t.endpoints.get(&h.endpoint).ok_or(SyscallError::PeerGone)?;
     if ep.generation != h.generation {
         return Err(SyscallError::StaleHandle);
     }
@@ -144,7 +152,7 @@ pub fn call(handle: u64, message: Message) -> Result<Message, SyscallError> {
         let t = guard.as_mut().expect("threads exist");
         let id = resolve(t, handle)?;
         let me = t.sched.current();
-        let ep = t.endpoints.table.get_mut(&id).expect("resolved");
+        let ep = t.endpoints.get_mut(&id).expect("resolved");
         match ep.receivers.pop_front() {
             Some(server) => {
                 deliver(t, server, Ok(message));
@@ -194,7 +202,7 @@ fn reply_recv_inner(handle: u64, reply: Option<Message>) -> Result<Message, Sysc
             }
             None => None,
         };
-        let ep = t.endpoints.table.get_mut(&id).expect("resolved");
+        let ep = t.endpoints.get_mut(&id).expect("resolved");
         if let Some(next) = ep.callers.pop_front() {
             // A caller is already waiting: take its message at once.
             if let Some(th) = t.table.get_mut(&me) {
@@ -227,7 +235,7 @@ pub(super) fn release_current(t: &mut Threads) {
         deliver(t, c, Err(SyscallError::PeerGone));
         let _ = t.sched.wake(c);
     }
-    for ep in t.endpoints.table.values_mut() {
+    for ep in t.endpoints.table.iter_mut() {
         ep.receivers.retain(|&r| r != me);
     }
 }

@@ -7,12 +7,12 @@
 //! held across a switch. The boot context becomes the idle thread.
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use kernel_logic::sched::{Join, Scheduler, State, Switch, ThreadId};
+use kernel_logic::slot_table::SlotTable;
 use kernel_logic::trap_frame::TrapFrame;
 use unwind::thread_state::{self, ThreadState};
 use x86_64::instructions::interrupts;
@@ -89,10 +89,11 @@ pub(super) struct UserState {
 
 pub(super) struct Threads {
     pub(super) sched: Scheduler,
-    pub(super) table: BTreeMap<ThreadId, Box<Thread>>,
+    /// Thread records; a thread's id is its slot here (O(1) lookups on the
+    /// switch and IPC paths).
+    pub(super) table: SlotTable<Box<Thread>>,
     /// IPC endpoints: IPC is scheduling, so they live under the same lock.
     pub(super) endpoints: super::ipc::Endpoints,
-    next_id: u64,
     /// Finished detached threads, freed by the next thread to run (a thread
     /// cannot free the stack it is running on). Boxed: a switch saves the
     /// dying thread's stack pointer into its record after it moved here.
@@ -101,6 +102,10 @@ pub(super) struct Threads {
 }
 
 pub(super) static THREADS: IrqMutex<Option<Threads>> = IrqMutex::new(None);
+
+/// Set while `Threads::zombies` holds something, so the switch path takes
+/// the lock to reap only when there is something to reap.
+static ZOMBIES_PENDING: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 
 /// A snapshot of one thread, for tests and diagnostics.
 #[derive(Clone, Debug)]
@@ -128,14 +133,13 @@ pub fn init() {
     // SAFETY: the idle thread's state lives in the thread table for ever,
     // and the idle thread is the one running.
     unsafe { thread_state::set_current(&*idle.unwind) };
-    let mut table = BTreeMap::new();
+    let mut table = SlotTable::new();
     table.insert(IDLE, idle);
     *THREADS.lock() =
         Some(Threads {
             sched: Scheduler::new(IDLE, TIME_SLICE_TICKS),
             table,
             endpoints: super::ipc::Endpoints::default(),
-            next_id: 1,
             zombies: Vec::new(),
         });
 }
@@ -173,6 +177,7 @@ pub(super) fn switch_to(sw: Switch, mut guard: IrqGuard<'_, Option<Threads>>) {
         let th = t.table.remove(&sw.from).expect("checked above");
         let _ = t.sched.remove(sw.from);
         t.zombies.push(th);
+        ZOMBIES_PENDING.store(true, core::sync::atomic::Ordering::SeqCst);
     }
     drop(guard);
     // SAFETY: interrupts are masked; `from` points into a boxed thread that
@@ -184,6 +189,9 @@ pub(super) fn switch_to(sw: Switch, mut guard: IrqGuard<'_, Option<Threads>>) {
 }
 
 fn reap_zombies() {
+    if !ZOMBIES_PENDING.swap(false, core::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
     let zombies = match THREADS.lock().as_mut() {
         Some(t) => core::mem::take(&mut t.zombies),
         None => return,
@@ -253,9 +261,7 @@ where
     });
     let mut guard = THREADS.lock();
     let t = guard.as_mut().ok_or(SpawnError::NotReady)?;
-    let id = ThreadId(t.next_id);
-    t.next_id += 1;
-    t.table.insert(id, thread);
+    let id = t.table.allocate(thread);
     t.sched.add(id).expect("ids are never reused");
     Ok(JoinHandle { id, result, joined: false })
 }
