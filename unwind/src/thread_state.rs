@@ -9,7 +9,6 @@
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 use crate::cfi::ShadowStack;
-use crate::fault::ExceptionInfo;
 
 /// One thread's unwinding state.
 #[derive(Debug, Default)]
@@ -18,9 +17,6 @@ pub struct ThreadState {
     pub(crate) depth: AtomicUsize,
     /// Set from the moment a fault is raised until a boundary catches it.
     pub(crate) unwinding: AtomicBool,
-    /// A CPU exception waiting for the trampoline to raise it.
-    #[cfg_attr(not(target_os = "none"), allow(dead_code))] // used by the target-only trampoline
-    pub(crate) pending: spin::Mutex<Option<ExceptionInfo>>,
     /// Return addresses of guarded entry points.
     #[cfg_attr(not(target_os = "none"), allow(dead_code))] // used by the target-only CFI guard
     pub(crate) shadow: spin::Mutex<ShadowStack>,
