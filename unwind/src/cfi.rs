@@ -48,11 +48,16 @@ pub struct ShadowStack {
 
 impl Default for ShadowStack {
     fn default() -> Self {
-        Self { entries: [ShadowEntry::default(); SHADOW_DEPTH], len: 0 }
+        Self::new()
     }
 }
 
 impl ShadowStack {
+    /// An empty shadow stack.
+    pub const fn new() -> Self {
+        Self { entries: [ShadowEntry { slot: 0, ret: 0, check: 0 }; SHADOW_DEPTH], len: 0 }
+    }
+
     /// Records a guarded frame; `false` if the stack is full (the frame then
     /// runs unguarded, which is reported by the caller).
     pub fn push(&mut self, slot: u64, ret: u64) -> bool {

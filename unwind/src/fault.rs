@@ -22,7 +22,10 @@ pub struct Location {
     pub column: u32,
 }
 
-/// A CPU exception taken inside a boundary.
+/// A CPU exception taken inside a boundary. `repr(C)`: the kernel writes it
+/// onto a server's fault stack for the trusted address space's unwinder,
+/// and both sides are built from this crate by the same pinned compiler.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ExceptionInfo {
     /// Vector number (0–31).

@@ -11,7 +11,7 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering
 use crate::cfi::ShadowStack;
 
 /// One thread's unwinding state.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ThreadState {
     /// Recovery boundaries the thread is inside.
     pub(crate) depth: AtomicUsize,
@@ -27,10 +27,22 @@ pub struct ThreadState {
     pub(crate) handler_depth: AtomicUsize,
 }
 
+impl Default for ThreadState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl ThreadState {
-    /// A fresh state: no boundary, nothing in flight.
-    pub fn new() -> Self {
-        Self::default()
+    /// A fresh state: no boundary, nothing in flight (usable in a `static`).
+    pub const fn new() -> Self {
+        Self {
+            depth: AtomicUsize::new(0),
+            unwinding: AtomicBool::new(false),
+            shadow: spin::Mutex::new(ShadowStack::new()),
+            caught: AtomicU64::new(0),
+            handler_depth: AtomicUsize::new(0),
+        }
     }
 
     /// True if the thread is inside at least one recovery boundary.

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use crate::error::XtaskError;
-use crate::paths::{Paths, USER_PROGRAMS};
+use crate::paths::{Paths, SERVER_IMAGES, USER_PROGRAMS};
 use crate::shell;
 use crate::toolchain::Toolchain;
 
@@ -53,24 +53,28 @@ pub fn build_kernel(
     Ok(elf)
 }
 
-/// Builds every user program of [`USER_PROGRAMS`] and returns their ELFs
-/// with their names.
+/// Builds every program of the ramdisk — the user programs of
+/// [`USER_PROGRAMS`] (in `user/`) and the trusted address space images of
+/// [`SERVER_IMAGES`] (in `servers/`) — and returns their ELFs with their names.
 pub fn build_user_programs(
     paths: &Paths,
     toolchain: &Toolchain,
     profile: Profile,
 ) -> Result<Vec<(String, PathBuf)>, XtaskError> {
-    let mut cargo = toolchain.cargo();
-    cargo.current_dir(paths.user_dir()).arg("build");
-    for program in USER_PROGRAMS {
-        cargo.args(["--package", program]);
+    for (dir, packages) in [(paths.user_dir(), USER_PROGRAMS), (paths.servers_dir(), SERVER_IMAGES)] {
+        let mut cargo = toolchain.cargo();
+        cargo.current_dir(dir).arg("build");
+        for package in packages {
+            cargo.args(["--package", package]);
+        }
+        if profile == Profile::Release {
+            cargo.arg("--release");
+        }
+        shell::run(&mut cargo)?;
     }
-    if profile == Profile::Release {
-        cargo.arg("--release");
-    }
-    shell::run(&mut cargo)?;
     USER_PROGRAMS
         .iter()
+        .chain(SERVER_IMAGES)
         .map(|name| {
             let elf = paths.user_elf(profile.dir(), name);
             if elf.is_file() {

@@ -15,6 +15,11 @@ pub const KERNEL_BINARY: &str = "kernel";
 /// `user/`), whose binaries have the same names.
 pub const USER_PROGRAMS: &[&str] = &["hello", "bench", "echo", "ping"];
 
+/// The trusted address space images packed into the boot ramdisk: their
+/// packages (under `servers/`, built with panic=unwind), binaries of the
+/// same names.
+pub const SERVER_IMAGES: &[&str] = &["tas"];
+
 /// File name of the boot ramdisk in the images folder.
 pub const RAMDISK_FILE_NAME: &str = "ramdisk.tar";
 
@@ -50,6 +55,11 @@ impl Paths {
     /// `user/`: the user programs, whose cargo config must apply to their build.
     pub fn user_dir(&self) -> PathBuf {
         self.root.join("user")
+    }
+
+    /// `servers/`: the trusted address space, whose cargo config must apply.
+    pub fn servers_dir(&self) -> PathBuf {
+        self.root.join("servers")
     }
 
     /// The ELF of user program `name` from a build with `profile_dir`.

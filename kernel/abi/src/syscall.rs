@@ -37,6 +37,11 @@ pub enum Syscall {
     /// `reply_recv(handle, reply) -> msg`: answers the last caller with
     /// `reply`, then waits for the next message.
     ReplyRecv = 7,
+    /// `set_fault_handler(entry, stack, len) -> 0`: from now on a CPU
+    /// exception of the calling process is delivered to `entry` (the trusted
+    /// address space's unwinding trampoline) on the fault stack
+    /// `[stack, stack + len)`, instead of ending the process.
+    SetFaultHandler = 8,
 }
 
 impl Syscall {
@@ -51,6 +56,7 @@ impl Syscall {
             5 => Self::Call,
             6 => Self::Recv,
             7 => Self::ReplyRecv,
+            8 => Self::SetFaultHandler,
             _ => return None,
         })
     }
@@ -71,10 +77,11 @@ mod tests {
             Syscall::Call,
             Syscall::Recv,
             Syscall::ReplyRecv,
+            Syscall::SetFaultHandler,
         ] {
             assert_eq!(Syscall::from_number(s as u64), Some(s));
         }
-        assert_eq!(Syscall::from_number(8), None);
+        assert_eq!(Syscall::from_number(9), None);
         assert_eq!(Syscall::from_number(u64::MAX), None);
     }
 }

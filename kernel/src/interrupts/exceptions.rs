@@ -16,6 +16,8 @@ use unwind::fault::ExceptionInfo;
 use x86_64::registers::control::Cr2;
 use x86_64::VirtAddr;
 
+use crate::cpu::UserAccess;
+use crate::memory::address_space::translate_user;
 use crate::memory::paging;
 use crate::usermode;
 use crate::thread::{self, FaultPolicy};
@@ -121,8 +123,12 @@ pub fn handle(vector: u8, frame: &mut TrapFrame) {
         8 | 18 => fatal(vector, frame),
         _ => {}
     }
-    // A fault in ring 3 ends that process and nothing else.
+    // A fault in ring 3 goes to the process's own unwinder if it has one
+    // (the trusted address space), else ends that process and nothing else.
     if frame.cs & 3 == 3 {
+        if deliver_to_process(vector, frame) {
+            return;
+        }
         let report = FaultReport::capture(vector, frame);
         log::warn!("user process killed by {report}");
         usermode::end_from_trap(frame, report);
@@ -143,6 +149,39 @@ pub fn handle(vector: u8, frame: &mut TrapFrame) {
         return;
     }
     fatal(vector, frame)
+}
+
+/// Redirects a ring-3 fault to the process's registered trampoline, with the
+/// fault record written at the top of its fault stack (the contract of
+/// `unwind::trampoline`). False if there is no handler, or the fault is on
+/// the fault stack itself (a fault of the process's unwinder), or the
+/// record's page is not a writable user page: the process then ends.
+fn deliver_to_process(vector: u8, frame: &mut TrapFrame) -> bool {
+    let Some(handler) = thread::current_fault_handler() else { return false };
+    if handler.stack.contains(&frame.rsp) {
+        return false;
+    }
+    let (record, rsp) = unwind::trampoline::record_layout(handler.stack.end);
+    let size = core::mem::size_of::<ExceptionInfo>() as u64;
+    let writable = |a: u64| matches!(translate_user(a), Some((_, true)));
+    if record < handler.stack.start || !writable(record) || !writable(record + size - 1) {
+        return false;
+    }
+    let address = (vector == 14).then(Cr2::read_raw);
+    let info = ExceptionInfo { vector, frame: *frame, address };
+    {
+        let _window = UserAccess::open();
+        // SAFETY: both ends of the record are in present, writable user
+        // pages of the running process (checked above; the record is smaller
+        // than a page, so it spans at most those two), and the window is open.
+        unsafe { (record as *mut ExceptionInfo).write_unaligned(info) };
+    }
+    frame.rdi = record;
+    frame.r10 = frame.rsp;
+    frame.r11 = frame.rip;
+    frame.rsp = rsp;
+    frame.rip = handler.entry;
+    true
 }
 
 fn fatal(vector: u8, frame: &TrapFrame) -> ! {

@@ -9,6 +9,7 @@ mod kernel_panic;
 mod memory;
 mod runner;
 mod selftest;
+mod tas;
 mod threads;
 mod trigger;
 mod unwind;
@@ -40,6 +41,7 @@ pub static GROUPS: &[&Group] = &[
     &unwind::GROUP,
     &user::GROUP,
     &ipc::GROUP,
+    &tas::GROUP,
     &double_fault::GROUP,
     &kernel_panic::GROUP,
     &selftest::FAIL,

@@ -73,13 +73,15 @@ core::arch::global_asm!(
     "3:",
     ".global lazarus_up_hello_end",
     "lazarus_up_hello_end:",
-    // exit(syscall(params[0], params[1], params[2])): the kernel test writes
-    // the three words at the label `params` before the process starts.
+    // exit(syscall(params[0], params[1], params[2], params[3])): the kernel
+    // test writes the four words at the label `params` before the process
+    // starts.
     ".global lazarus_up_call",
     "lazarus_up_call:",
     "    mov rax, [rip + lazarus_up_call_params]",
     "    mov rdi, [rip + lazarus_up_call_params + 8]",
     "    mov rsi, [rip + lazarus_up_call_params + 16]",
+    "    mov rdx, [rip + lazarus_up_call_params + 24]",
     "    syscall",
     "    mov rdi, rax",
     "    mov eax, {exit}",
@@ -91,7 +93,7 @@ core::arch::global_asm!(
     "    .balign 8",
     ".global lazarus_up_call_params",
     "lazarus_up_call_params:",
-    "    .quad 0, 0, 0",
+    "    .quad 0, 0, 0, 0",
     ".global lazarus_up_call_end",
     "lazarus_up_call_end:",
     // Reads the kernel heap.
@@ -170,13 +172,18 @@ fn run(code: &[u8]) -> UserExit {
 
 /// Runs `syscall(nr, a, b)` in a process with `handles`; returns its result.
 pub(super) fn call_with(nr: u64, a: u64, b: u64, handles: &[Handle]) -> i64 {
+    call3_with(nr, a, b, 0, handles)
+}
+
+/// Runs `syscall(nr, a, b, c)` in a process with `handles`; returns its result.
+pub(super) fn call3_with(nr: u64, a: u64, b: u64, c: u64, handles: &[Handle]) -> i64 {
     unsafe extern "C" {
         static lazarus_up_call: u8;
         static lazarus_up_call_params: u8;
     }
     let mut code = alloc::vec::Vec::from(program!(lazarus_up_call, lazarus_up_call_end));
     let offset = &raw const lazarus_up_call_params as usize - &raw const lazarus_up_call as usize;
-    for (i, w) in [nr, a, b].into_iter().enumerate() {
+    for (i, w) in [nr, a, b, c].into_iter().enumerate() {
         code[offset + 8 * i..offset + 8 * i + 8].copy_from_slice(&w.to_le_bytes());
     }
     exit_code(run_user_with(UserProgram::Code(&code), handles).expect("the address space can be built"))

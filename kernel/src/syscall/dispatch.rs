@@ -8,6 +8,9 @@ use x86_64::VirtAddr;
 
 use super::entry::SyscallFrame;
 use super::usercopy::copy_from_user;
+use lazarus_abi::layout::is_user_range;
+
+use crate::memory::address_space::translate_user;
 use crate::thread::ipc;
 use crate::{cpu, kprint, thread, usermode};
 
@@ -16,6 +19,9 @@ use crate::{cpu, kprint, thread, usermode};
 const MAX_DEBUG_WRITE: u64 = 4096;
 /// Longest sleep one call may ask for: a minute.
 const MAX_SLEEP_MS: u64 = 60_000;
+/// Smallest fault stack a process may register: room for the fault record
+/// and the unwinder's first frames.
+const MIN_FAULT_STACK: u64 = 16 << 10;
 
 /// Called by the entry with interrupts masked; returns with them masked.
 pub extern "C" fn syscall_dispatch(frame: &mut SyscallFrame) {
@@ -76,6 +82,20 @@ fn handle(call: Syscall, f: &mut SyscallFrame) -> Result<u64, SyscallError> {
             Ok(0)
         }
         Syscall::Null => Ok(0),
+        Syscall::SetFaultHandler => {
+            let (entry, stack, len) = (f.rdi, f.rsi, f.rdx);
+            if !is_user_range(entry, 1) || !is_user_range(stack, len) || len < MIN_FAULT_STACK {
+                return Err(SyscallError::BadAddress);
+            }
+            for page in (stack & !0xFFF..stack + len).step_by(4096) {
+                match translate_user(page) {
+                    Some((_, true)) => {}
+                    _ => return Err(SyscallError::BadAddress),
+                }
+            }
+            thread::set_fault_handler(thread::FaultHandler { entry, stack: stack..stack + len });
+            Ok(0)
+        }
         Syscall::Call | Syscall::Recv | Syscall::ReplyRecv => {
             let words = [f.rsi, f.rdx, f.r10, f.r8];
             let got = match call {

@@ -85,6 +85,17 @@ pub(super) struct UserState {
     ending: Option<UserExit>,
     /// The process's handles, by number.
     pub(super) handles: alloc::vec::Vec<super::ipc::Handle>,
+    /// Where its CPU exceptions go, if it registered a handler.
+    fault_handler: Option<FaultHandler>,
+}
+
+/// A process's registered fault handler (`set_fault_handler`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultHandler {
+    /// The trampoline's address.
+    pub entry: u64,
+    /// The fault stack.
+    pub stack: core::ops::Range<u64>,
 }
 
 pub(super) struct Threads {
@@ -446,7 +457,7 @@ pub fn attach_user(space: AddressSpace, handles: &[super::ipc::Handle]) -> *mut 
         let handles = handles.to_vec();
         let th = t.table.get_mut(&t.sched.current()).expect("current thread");
         let pml4 = space.pml4();
-        let user = th.user.insert(UserState { space, saved_rsp: 0, ending: None, handles });
+        let user = th.user.insert(UserState { space, saved_rsp: 0, ending: None, handles, fault_handler: None });
         let slot: *mut u64 = &mut user.saved_rsp;
         let (_, flags) = Cr3::read();
         // SAFETY: the space's kernel half is the kernel's (see
@@ -483,6 +494,23 @@ pub fn detach_user() -> (AddressSpace, Option<UserExit>) {
         unsafe { Cr3::write(kernel_pml4(), flags) };
         (user.space, user.ending)
     })
+}
+
+/// Registers the running process's fault handler.
+pub fn set_fault_handler(handler: FaultHandler) {
+    let mut guard = THREADS.lock();
+    let Some(t) = guard.as_mut() else { return };
+    if let Some(user) = t.table.get_mut(&t.sched.current()).and_then(|th| th.user.as_mut()) {
+        user.fault_handler = Some(handler);
+    }
+}
+
+/// The running process's fault handler. Never waits for a lock (called
+/// from exception handlers).
+pub fn current_fault_handler() -> Option<FaultHandler> {
+    let guard = THREADS.try_lock()?;
+    let t = guard.as_ref()?;
+    t.table.get(&t.sched.current())?.user.as_ref()?.fault_handler.clone()
 }
 
 /// Every thread and its state.

@@ -9,6 +9,7 @@
 
 pub mod console;
 pub mod ipc;
+#[cfg(feature = "exit-on-panic")]
 mod panic;
 pub mod sys;
 

@@ -56,3 +56,16 @@ pub fn cycles() -> u64 {
     // lets user mode read (CR4.TSD clear).
     unsafe { core::arch::x86_64::_rdtsc() }
 }
+
+/// Registers the process's fault handler: CPU exceptions go to `entry` on
+/// the fault stack `stack` instead of ending the process.
+pub fn set_fault_handler(entry: u64, stack: core::ops::Range<u64>) -> Result<(), SyscallError> {
+    let rax: u64;
+    // SAFETY: as in `syscall2`, with a third argument in RDX.
+    unsafe {
+        asm!("syscall", inlateout("rax") Syscall::SetFaultHandler as u64 => rax, in("rdi") entry,
+             in("rsi") stack.start, in("rdx") stack.end - stack.start,
+             out("rcx") _, out("r11") _, options(nostack));
+    }
+    result(rax).map(|_| ())
+}
