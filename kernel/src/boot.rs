@@ -167,8 +167,8 @@ fn read_memory_map(map: &MemoryRegions) -> ([Region; MAX_REGIONS], usize) {
 }
 
 /// The program started when not running tests (`init=NAME` chooses
-/// another); the shell will take its place.
-const DEFAULT_INIT: &str = "hello";
+/// another).
+const DEFAULT_INIT: &str = "shell";
 
 /// What the kernel does when not running tests: run the first user program,
 /// report how it ended, then keep the scheduler turning.

@@ -26,3 +26,15 @@ pub fn exit_qemu(code: QemuExit) -> ! {
     unsafe { Port::<u32>::new(DEBUG_EXIT_PORT).write(code as u32) };
     crate::cpu::halt_forever()
 }
+
+/// Keyboard-controller command port; command 0xFE pulses the CPU's reset line.
+const KBC_COMMAND: u16 = 0x64;
+const KBC_RESET: u8 = 0xFE;
+
+/// Resets the machine (QEMU with `-no-reboot` then exits, status 0).
+pub fn reset() -> ! {
+    // SAFETY: the keyboard controller's reset command touches no memory;
+    // the machine restarts.
+    unsafe { Port::<u8>::new(KBC_COMMAND).write(KBC_RESET) };
+    crate::cpu::halt_forever()
+}

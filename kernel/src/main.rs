@@ -28,6 +28,7 @@ extern crate unwind;
 mod accounting;
 mod bench;
 mod boot;
+mod console;
 mod cpu;
 mod exit;
 mod fw_cfg;

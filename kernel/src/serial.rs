@@ -14,6 +14,8 @@ use crate::sync::IrqMutex;
 const COM1: u16 = 0x3F8;
 /// Line status register bit: transmit holding register empty.
 const LSR_THR_EMPTY: u8 = 1 << 5;
+/// Line status register bit: a received byte is waiting.
+const LSR_DATA_READY: u8 = 1 << 0;
 /// Divisor for 115200 baud (the UART's 1.8432 MHz clock / 16 / 115200).
 const DIVISOR_115200: u8 = 1;
 
@@ -48,6 +50,10 @@ impl Uart {
         self.out(3, 0x03); // 8N1, DLAB off
         self.out(2, 0xC7); // FIFO: enable, clear both, 14-byte threshold
         self.out(4, 0x03); // modem control: DTR, RTS
+    }
+
+    fn read_byte(&self) -> Option<u8> {
+        (self.inb(5) & LSR_DATA_READY != 0).then(|| self.inb(0))
     }
 
     fn write_byte(&self, byte: u8) {
@@ -89,6 +95,11 @@ pub fn write_fmt(args: fmt::Arguments<'_>) {
 /// interrupted; it is never lost.
 pub fn emergency_write(args: fmt::Arguments<'_>) {
     let _ = Uart::new(COM1).write_fmt(args);
+}
+
+/// A byte typed on the console, if one is waiting.
+pub fn try_read() -> Option<u8> {
+    COM1_PORT.lock().read_byte()
 }
 
 /// Prints to the serial console.

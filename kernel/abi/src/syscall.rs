@@ -42,6 +42,17 @@ pub enum Syscall {
     /// address space's unwinding trampoline) on the fault stack
     /// `[stack, stack + len)`, instead of ending the process.
     SetFaultHandler = 8,
+    /// `console_read(buf, len) -> n`: waits for console input and copies up
+    /// to `len` bytes of it (at least one) into `buf`.
+    ConsoleRead = 9,
+    /// `thread_list(buf, len) -> n`: a text table of the kernel's threads
+    /// (id, state, name), cut to `len` bytes.
+    ThreadList = 10,
+    /// `mem_info(buf, len) -> n`: a text summary of frames and kernel heap,
+    /// cut to `len` bytes.
+    MemInfo = 11,
+    /// `reboot() -> !`: resets the machine.
+    Reboot = 12,
 }
 
 impl Syscall {
@@ -57,6 +68,10 @@ impl Syscall {
             6 => Self::Recv,
             7 => Self::ReplyRecv,
             8 => Self::SetFaultHandler,
+            9 => Self::ConsoleRead,
+            10 => Self::ThreadList,
+            11 => Self::MemInfo,
+            12 => Self::Reboot,
             _ => return None,
         })
     }
@@ -78,10 +93,14 @@ mod tests {
             Syscall::Recv,
             Syscall::ReplyRecv,
             Syscall::SetFaultHandler,
+            Syscall::ConsoleRead,
+            Syscall::ThreadList,
+            Syscall::MemInfo,
+            Syscall::Reboot,
         ] {
             assert_eq!(Syscall::from_number(s as u64), Some(s));
         }
-        assert_eq!(Syscall::from_number(9), None);
+        assert_eq!(Syscall::from_number(13), None);
         assert_eq!(Syscall::from_number(u64::MAX), None);
     }
 }

@@ -9,6 +9,7 @@ mod kernel_panic;
 mod memory;
 mod runner;
 mod selftest;
+mod shell;
 mod tas;
 mod threads;
 mod trigger;
@@ -42,6 +43,7 @@ pub static GROUPS: &[&Group] = &[
     &user::GROUP,
     &ipc::GROUP,
     &tas::GROUP,
+    &shell::GROUP,
     &double_fault::GROUP,
     &kernel_panic::GROUP,
     &selftest::FAIL,

@@ -7,12 +7,12 @@ use x86_64::instructions::interrupts;
 use x86_64::VirtAddr;
 
 use super::entry::SyscallFrame;
-use super::usercopy::copy_from_user;
+use super::report;
+use super::usercopy::{check_user_range, copy_from_user, copy_to_user};
 use lazarus_abi::layout::is_user_range;
 
-use crate::memory::address_space::translate_user;
 use crate::thread::ipc;
-use crate::{cpu, kprint, thread, usermode};
+use crate::{console, cpu, thread, usermode};
 
 /// Most bytes one `debug_write` takes: a console line or a few, never a
 /// way to make the kernel copy without limit.
@@ -67,7 +67,7 @@ fn handle(call: Syscall, f: &mut SyscallFrame) -> Result<u64, SyscallError> {
                 return Err(SyscallError::BadAddress);
             }
             let bytes = copy_from_user(ptr, len)?;
-            kprint!("{}", alloc::string::String::from_utf8_lossy(&bytes));
+            console::write(&bytes);
             Ok(len)
         }
         Syscall::Yield => {
@@ -82,17 +82,30 @@ fn handle(call: Syscall, f: &mut SyscallFrame) -> Result<u64, SyscallError> {
             Ok(0)
         }
         Syscall::Null => Ok(0),
+        Syscall::ConsoleRead => {
+            let (buf, len) = (f.rdi, f.rsi.min(MAX_DEBUG_WRITE));
+            if len == 0 {
+                return Err(SyscallError::InvalidArgument);
+            }
+            // Check before waiting, so a bad buffer fails at once.
+            check_user_range(buf, len, true)?;
+            let typed = console::read(len as usize);
+            copy_to_user(buf, &typed)?;
+            Ok(typed.len() as u64)
+        }
+        Syscall::ThreadList | Syscall::MemInfo => {
+            let text = if call == Syscall::ThreadList { report::threads() } else { report::memory() };
+            let n = text.len().min(f.rsi as usize);
+            copy_to_user(f.rdi, &text.as_bytes()[..n])?;
+            Ok(n as u64)
+        }
+        Syscall::Reboot => crate::exit::reset(),
         Syscall::SetFaultHandler => {
             let (entry, stack, len) = (f.rdi, f.rsi, f.rdx);
-            if !is_user_range(entry, 1) || !is_user_range(stack, len) || len < MIN_FAULT_STACK {
+            if !is_user_range(entry, 1) || len < MIN_FAULT_STACK {
                 return Err(SyscallError::BadAddress);
             }
-            for page in (stack & !0xFFF..stack + len).step_by(4096) {
-                match translate_user(page) {
-                    Some((_, true)) => {}
-                    _ => return Err(SyscallError::BadAddress),
-                }
-            }
+            check_user_range(stack, len, true)?;
             thread::set_fault_handler(thread::FaultHandler { entry, stack: stack..stack + len });
             Ok(0)
         }

@@ -2,6 +2,7 @@
 
 mod dispatch;
 mod entry;
+mod report;
 mod usercopy;
 
 pub use entry::init;

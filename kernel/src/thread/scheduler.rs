@@ -121,6 +121,8 @@ static ZOMBIES_PENDING: core::sync::atomic::AtomicBool = core::sync::atomic::Ato
 /// A snapshot of one thread, for tests and diagnostics.
 #[derive(Clone, Debug)]
 pub struct ThreadInfo {
+    /// Its id.
+    pub id: ThreadId,
     /// Its name.
     pub name: String,
     /// Its state.
@@ -520,6 +522,7 @@ pub fn snapshot() -> Vec<ThreadInfo> {
     t.sched
         .threads()
         .map(|(id, state)| ThreadInfo {
+            id,
             name: t.table.get(&id).map(|th| th.name.clone()).unwrap_or_default(),
             state,
         })

@@ -69,3 +69,35 @@ pub fn set_fault_handler(entry: u64, stack: core::ops::Range<u64>) -> Result<(),
     }
     result(rax).map(|_| ())
 }
+
+fn syscall2_out(call: Syscall, buf: &mut [u8]) -> Result<usize, SyscallError> {
+    let rax: u64;
+    // SAFETY: as in `syscall2`; the kernel writes at most `buf.len()` bytes
+    // into `buf` (hence no `readonly`).
+    unsafe {
+        asm!("syscall", inlateout("rax") call as u64 => rax, in("rdi") buf.as_mut_ptr() as u64,
+             in("rsi") buf.len() as u64, out("rcx") _, out("r11") _, options(nostack));
+    }
+    result(rax).map(|n| n as usize)
+}
+
+/// Waits for console input; fills `buf` with at least one byte of it.
+pub fn console_read(buf: &mut [u8]) -> Result<usize, SyscallError> {
+    syscall2_out(Syscall::ConsoleRead, buf)
+}
+
+/// The kernel's thread table as text, cut to `buf`.
+pub fn thread_list(buf: &mut [u8]) -> Result<usize, SyscallError> {
+    syscall2_out(Syscall::ThreadList, buf)
+}
+
+/// The kernel's memory figures as text, cut to `buf`.
+pub fn mem_info(buf: &mut [u8]) -> Result<usize, SyscallError> {
+    syscall2_out(Syscall::MemInfo, buf)
+}
+
+/// Resets the machine.
+pub fn reboot() -> ! {
+    syscall2(Syscall::Reboot, 0, 0);
+    unreachable!("reboot returned")
+}

@@ -1,0 +1,41 @@
+//! The text the `thread_list` and `mem_info` system calls return: what the
+//! shell's `ps` and `mem` print.
+
+use alloc::format;
+use alloc::string::String;
+use core::fmt::Write;
+
+use crate::accounting;
+use crate::memory::{frames, heap};
+use crate::thread;
+
+/// One line per thread: id, state, name.
+pub fn threads() -> String {
+    let mut out = String::from("  ID  STATE                 NAME\n");
+    for t in thread::snapshot() {
+        let _ = writeln!(out, "{:>4}  {:<20}  {}", t.id.0, format!("{:?}", t.state), t.name);
+    }
+    out
+}
+
+/// Frames, heap, and locks held.
+pub fn memory() -> String {
+    let f = frames::counters();
+    let h = heap::stats();
+    let a = accounting::snapshot();
+    format!(
+        "frames: {} free ({} MiB), {} allocated, peak {}\n\
+         kernel heap: {} of {} KiB used, {} live allocations, {} in all, peak {} KiB\n\
+         locks held: {}\n",
+        f.free,
+        (f.free * 4096) >> 20,
+        f.allocated,
+        f.peak_allocated,
+        h.used >> 10,
+        h.size >> 10,
+        h.live_allocations,
+        h.total_allocations,
+        h.peak_used >> 10,
+        a.held_locks,
+    )
+}
