@@ -39,6 +39,7 @@ mod logger;
 mod memory;
 mod panic;
 mod ramdisk;
+mod saved_context;
 mod serial;
 mod sync;
 mod syscall;

@@ -6,26 +6,16 @@
 //! built without SSE code (the target's soft-float ABI), so no vector state
 //! needs saving.
 
+use crate::saved_context::{pop_saved_context, push_saved_context};
+
 core::arch::global_asm!(
     ".pushsection .text.lazarus_switch, \"ax\"",
     ".global lazarus_switch_stacks",
     "lazarus_switch_stacks:",
-    "    pushfq",
-    "    push rbp",
-    "    push rbx",
-    "    push r12",
-    "    push r13",
-    "    push r14",
-    "    push r15",
+    push_saved_context!(),
     "    mov [rdi], rsp",
     "    mov rsp, rsi",
-    "    pop r15",
-    "    pop r14",
-    "    pop r13",
-    "    pop r12",
-    "    pop rbx",
-    "    pop rbp",
-    "    popfq",
+    pop_saved_context!(),
     "    ret",
     // First code of every new thread. Its CFI marks the return address as
     // undefined, so unwinders and backtraces stop here.

@@ -8,19 +8,15 @@
 //! the `setjmp` that `lazarus_enter_user` is. Everything below the saved
 //! stack pointer (system-call and interrupt frames) is abandoned.
 
+use crate::saved_context::{pop_saved_context, push_saved_context};
+
 core::arch::global_asm!(
     ".pushsection .text.lazarus_usermode, \"ax\"",
     ".global lazarus_enter_user",
     "lazarus_enter_user:",
     // rdi = slot for the kernel stack pointer, rsi = user rip, rdx = user rsp,
     // rcx = user code selector, r8 = user data selector.
-    "    pushfq",
-    "    push rbp",
-    "    push rbx",
-    "    push r12",
-    "    push r13",
-    "    push r14",
-    "    push r15",
+    push_saved_context!(),
     "    mov [rdi], rsp",
     // Entries from ring 3 (interrupts and `syscall`) land just below.
     "    mov [rip + lazarus_tss + 4], rsp",
@@ -52,13 +48,7 @@ core::arch::global_asm!(
     // rdi = the saved kernel stack pointer, rsi = the value to return.
     "    mov rsp, rdi",
     "    mov rax, rsi",
-    "    pop r15",
-    "    pop r14",
-    "    pop r13",
-    "    pop r12",
-    "    pop rbx",
-    "    pop rbp",
-    "    popfq",
+    pop_saved_context!(),
     "    ret",
     ".popsection",
 );
