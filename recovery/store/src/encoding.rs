@@ -89,6 +89,19 @@ impl<'a> Decoder<'a> {
         Ok(bytes)
     }
 
+    /// Takes the `u32` length prefix of a fixed-capacity container and
+    /// checks it against the capacity `capacity`.
+    ///
+    /// # Errors
+    /// [`DecodeError::UnexpectedEnd`], or [`DecodeError::LengthOverCapacity`].
+    pub fn take_length(&mut self, capacity: usize) -> Result<usize, DecodeError> {
+        let length = u32::from_le_bytes(self.take_bytes()?);
+        usize::try_from(length)
+            .ok()
+            .filter(|&len| len <= capacity)
+            .ok_or(DecodeError::LengthOverCapacity { length, capacity })
+    }
+
     /// Takes the next byte.
     ///
     /// # Errors

@@ -64,31 +64,40 @@ impl Region for [AtomicU64] {
     }
 
     fn store(&mut self, index: usize, word: u64) {
-        self[index].store(word, Ordering::Relaxed);
+        atomic_store(self, index, word);
     }
 
     fn barrier(&mut self) {
-        fence(Ordering::Release);
+        atomic_barrier();
     }
 }
 
-/// Atomic words need no exclusive borrow: a shared slice is a region.
+/// Atomic words need no exclusive borrow: a shared slice is a region, with
+/// the same loads, stores and barriers as the slice itself.
 impl Region for &[AtomicU64] {
     fn words(&self) -> usize {
         self.len()
     }
 
     fn load(&self, index: usize) -> u64 {
-        self[index].load(Ordering::Acquire)
+        <[AtomicU64] as Region>::load(self, index)
     }
 
     fn store(&mut self, index: usize, word: u64) {
-        self[index].store(word, Ordering::Relaxed);
+        atomic_store(self, index, word);
     }
 
     fn barrier(&mut self) {
-        fence(Ordering::Release);
+        atomic_barrier();
     }
+}
+
+fn atomic_store(words: &[AtomicU64], index: usize, word: u64) {
+    words[index].store(word, Ordering::Relaxed);
+}
+
+fn atomic_barrier() {
+    fence(Ordering::Release);
 }
 
 impl<R: Region + ?Sized> Region for &mut R {

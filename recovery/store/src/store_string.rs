@@ -123,11 +123,7 @@ impl<const N: usize> Storable for StoreString<N> {
     }
 
     fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
-        let length = u32::from_le_bytes(input.take_bytes()?);
-        let len = usize::try_from(length)
-            .ok()
-            .filter(|&len| len <= N)
-            .ok_or(DecodeError::LengthOverCapacity { length, capacity: N })?;
+        let len = input.take_length(N)?;
         let bytes: [u8; N] = input.take_bytes()?;
         core::str::from_utf8(&bytes[..len]).map_err(|_| DecodeError::InvalidUtf8)?;
         if bytes[len..].iter().any(|&byte| byte != 0) {

@@ -133,11 +133,7 @@ impl<T: Storable, const N: usize> Storable for StoreVec<T, N> {
     }
 
     fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
-        let length = u32::from_le_bytes(input.take_bytes()?);
-        let len = usize::try_from(length)
-            .ok()
-            .filter(|&len| len <= N)
-            .ok_or(DecodeError::LengthOverCapacity { length, capacity: N })?;
+        let len = input.take_length(N)?;
         let mut error = None;
         let slots = core::array::from_fn(|index| match error {
             Some(_) => None,

@@ -10,16 +10,10 @@ use crate::compare::Comparison;
 use crate::outcome::Outcome;
 use crate::summary::Summary;
 
-/// The outcomes that get a column of their own (not-activated is
-/// `trials - activated`).
-const OUTCOME_COLUMNS: [Outcome; 6] = [
-    Outcome::Recovered,
-    Outcome::RecoveredLeaky,
-    Outcome::ClientError,
-    Outcome::Sdc,
-    Outcome::Hang,
-    Outcome::KernelCrash,
-];
+/// The outcomes that get a column of their own: all but not-activated,
+/// which is `trials - activated` and listed first in `Outcome::ALL`.
+const OUTCOME_COLUMNS: &[Outcome] = Outcome::ALL.split_at(1).1;
+const _: () = assert!(matches!(Outcome::ALL[0], Outcome::NotActivated));
 
 /// Label of a configuration's row over all models.
 const ALL_MODELS: &str = "all";
