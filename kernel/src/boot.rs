@@ -15,7 +15,6 @@ use x86_64::VirtAddr;
 use crate::interrupts::{apic, idt, pic};
 use crate::memory::{address_space, frames, heap, paging};
 use crate::thread::{self, FaultPolicy};
-use crate::usermode::{self, UserExit, UserProgram};
 use crate::{cpu, fw_cfg, gdt, kprintln, ktest, logger, serial, syscall, time};
 
 /// Bytes of the boot stack, which later serves the idle thread: room for
@@ -73,8 +72,8 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     let (smep, smap) = cpu::enable_user_protection();
     syscall::init();
 
-    let cmdline = fw_cfg::read_string(FW_CFG_FILE).unwrap_or_default();
-    let options = Cmdline::new(&cmdline);
+    let cmdline: &'static str = OPTIONS.call_once(|| fw_cfg::read_string(FW_CFG_FILE).unwrap_or_default());
+    let options = Cmdline::new(cmdline);
     if let Some(level) = options.get("log").and_then(logger::parse_level) {
         logger::init(level);
     }
@@ -121,11 +120,11 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
 
     let test = options.get("test").map(String::from);
     let bench = options.get("bench").map(String::from);
-    let init = String::from(options.get("init").unwrap_or(DEFAULT_INIT));
+    let init = String::from(options.get("init").unwrap_or(crate::system::DEFAULT_INIT));
     let main = thread::spawn("main", FaultPolicy::Panic, move || match (test, bench) {
         (Some(spec), _) => ktest::run(&spec),
         (None, Some(spec)) => crate::bench::run(&spec),
-        (None, None) => run_mode(&init),
+        (None, None) => crate::system::run(&init),
     });
     if let Err(e) = main {
         panic!("cannot start the main thread: {e:?}");
@@ -166,27 +165,11 @@ fn read_memory_map(map: &MemoryRegions) -> ([Region; MAX_REGIONS], usize) {
     (regions, count)
 }
 
-/// The program started when not running tests (`init=NAME` chooses
-/// another).
-const DEFAULT_INIT: &str = "shell";
+/// The boot options (fw_cfg `opt/lazarus/cmdline`), read once at boot.
+static OPTIONS: spin::Once<String> = spin::Once::new();
 
-/// What the kernel does when not running tests: run the first user program,
-/// report how it ended, then keep the scheduler turning.
-fn run_mode(init: &str) {
-    match crate::ramdisk::program(init) {
-        Ok(Some(image)) => {
-            kprintln!("starting {init}");
-            match usermode::run_user(UserProgram::Elf(image)) {
-                Ok(UserExit::Exited(code)) => kprintln!("{init} exited with code {code}"),
-                Ok(UserExit::Faulted(report)) => kprintln!("{init} was ended by {report}"),
-                Err(e) => kprintln!("cannot run {init}: {e}"),
-            }
-        }
-        Ok(None) => kprintln!("no program '{init}' in the ramdisk"),
-        Err(e) => kprintln!("the ramdisk is damaged: {e:?}"),
-    }
-    kprintln!("Kernel running: {} threads. Quit QEMU with Ctrl-A X.", thread::snapshot().len());
-    loop {
-        thread::sleep_ms(1000);
-    }
+/// The boot options as given (empty before they are read, or if none).
+pub fn options() -> &'static str {
+    OPTIONS.get().map_or("", String::as_str)
 }
+

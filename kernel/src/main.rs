@@ -43,6 +43,7 @@ mod saved_context;
 mod serial;
 mod sync;
 mod syscall;
+mod system;
 mod thread;
 mod time;
 mod usermode;

@@ -81,6 +81,19 @@ pub fn can_raise() -> bool {
     current().is_some_and(|s| s.can_raise())
 }
 
+/// A function that takes over every fault raised inside a boundary before
+/// it is unwound; if it returns, the fault is unwound as usual.
+pub type RaiseHook = fn(&Fault);
+
+static RAISE_HOOK: spin::Once<RaiseHook> = spin::Once::new();
+
+/// Installs the raise hook (once; later calls are ignored). The trusted
+/// address space's `restart` and `none` configurations use it to discard a
+/// faulted server's frames without unwinding them, as a kill would.
+pub fn set_raise_hook(hook: RaiseHook) {
+    RAISE_HOOK.call_once(|| hook);
+}
+
 /// Unwinds to the innermost boundary with `fault`. Returns only if that is
 /// impossible, saying why; the caller then treats the fault as fatal.
 pub fn try_raise(fault: Fault) -> RaiseError {
@@ -90,6 +103,9 @@ pub fn try_raise(fault: Fault) -> RaiseError {
     }
     if state.handler_depth.load(Ordering::SeqCst) > 0 {
         return RaiseError::InHandler;
+    }
+    if let Some(hook) = RAISE_HOOK.get() {
+        hook(&fault);
     }
     if state.unwinding.swap(true, Ordering::SeqCst) {
         return RaiseError::AlreadyUnwinding;

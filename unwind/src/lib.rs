@@ -46,5 +46,5 @@ mod personality;
 pub mod trampoline;
 
 #[cfg(target_os = "none")]
-pub use boundary::{can_raise, catch, raise, try_raise, RaiseError};
+pub use boundary::{can_raise, catch, raise, set_raise_hook, try_raise, RaiseError, RaiseHook};
 pub use fault::{Fault, FaultKind};

@@ -27,6 +27,19 @@ pub struct ThreadState {
     pub(crate) handler_depth: AtomicUsize,
 }
 
+/// A thread's boundary and guarded-frame depths at one moment
+/// ([`ThreadState::mark`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mark {
+    depth: usize,
+    shadow: usize,
+}
+
+impl Mark {
+    /// Outside every boundary, no guarded frame.
+    pub const ZERO: Mark = Mark { depth: 0, shadow: 0 };
+}
+
 impl Default for ThreadState {
     fn default() -> Self {
         Self::new()
@@ -43,6 +56,20 @@ impl ThreadState {
             caught: AtomicU64::new(0),
             handler_depth: AtomicUsize::new(0),
         }
+    }
+
+    /// Where the thread stands now: boundaries and guarded frames, for an
+    /// escape path that will discard frames without unwinding them.
+    pub fn mark(&self) -> Mark {
+        Mark { depth: self.depth.load(Ordering::SeqCst), shadow: self.shadow.lock().len() }
+    }
+
+    /// Forgets the boundaries and guarded frames entered since `mark`, whose
+    /// frames were discarded without unwinding, and any fault in flight.
+    pub fn discard_to(&self, mark: Mark) {
+        self.depth.store(mark.depth, Ordering::SeqCst);
+        self.shadow.lock().truncate(mark.shadow);
+        self.unwinding.store(false, Ordering::SeqCst);
     }
 
     /// True if the thread is inside at least one recovery boundary.

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use lazarus_tests::qemu::{BootCmdline, Firmware};
 
+use crate::campaign::{CampaignArgs, CampaignError};
 use crate::error::XtaskError;
 use crate::kernel_build::Profile;
 use crate::{cmd_bench, cmd_build, cmd_run, cmd_setup, cmd_test};
@@ -46,6 +47,22 @@ pub enum Command {
     /// instructions (median, 90th percentile, minimum); also written to
     /// target/bench/results.txt.
     Bench(BenchArgs),
+    /// Run fault-injection campaigns in QEMU (`run`, the default), and
+    /// `compare`, `replay`, `report` or `merge` their results; results go
+    /// to target/campaigns/NAME (see docs/campaigns.md).
+    // Boxed: its many options would make every `Command` as large.
+    Campaign(Box<CampaignArgs>),
+}
+
+/// Why a subcommand failed: a build or boot step, or a campaign.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// A step shared by the commands: set-up, build, QEMU.
+    #[error(transparent)]
+    Xtask(#[from] XtaskError),
+    /// A campaign command.
+    #[error(transparent)]
+    Campaign(#[from] CampaignError),
 }
 
 /// Options of `cargo xtask bench`.
@@ -130,14 +147,16 @@ fn parse_cmdline(text: &str) -> Result<BootCmdline, lazarus_tests::qemu::Cmdline
 
 impl Command {
     /// Runs the subcommand; the exit code is the command's verdict.
-    pub fn run(self) -> Result<ExitCode, XtaskError> {
-        match self {
-            Command::Setup => cmd_setup::run().map(|()| ExitCode::SUCCESS),
-            Command::Build(args) => cmd_build::run(args).map(|()| ExitCode::SUCCESS),
-            Command::Run(args) => cmd_run::run(args),
-            Command::Test(args) => cmd_test::run(args),
-            Command::Bench(args) => cmd_bench::run(args),
-        }
+    pub fn run(self) -> Result<ExitCode, CommandError> {
+        let code = match self {
+            Command::Setup => cmd_setup::run().map(|()| ExitCode::SUCCESS)?,
+            Command::Build(args) => cmd_build::run(args).map(|()| ExitCode::SUCCESS)?,
+            Command::Run(args) => cmd_run::run(args)?,
+            Command::Test(args) => cmd_test::run(args)?,
+            Command::Bench(args) => cmd_bench::run(args)?,
+            Command::Campaign(args) => (*args).run()?,
+        };
+        Ok(code)
     }
 }
 

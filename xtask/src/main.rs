@@ -3,7 +3,8 @@
 //! `setup` installs what the build needs (the kernel's pinned nightly with its
 //! components and target, QEMU and OVMF); `build` makes the kernel and its
 //! BIOS and UEFI disk images; `run` boots one in QEMU on this terminal; `test`
-//! runs every test, on the host and in QEMU. CI runs `cargo xtask test` too.
+//! runs every test, on the host and in QEMU (CI runs `cargo xtask test` too);
+//! `bench` measures; `campaign` runs fault-injection campaigns in QEMU.
 //!
 //! Design principles:
 //! - Self-sufficient: on a fresh machine the commands install what they need
@@ -14,6 +15,7 @@
 //!   the QEMU command line from the `lazarus-tests` crate.
 
 mod bench_report;
+mod campaign;
 mod cli;
 mod cmd_bench;
 mod cmd_build;

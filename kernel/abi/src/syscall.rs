@@ -53,7 +53,34 @@ pub enum Syscall {
     MemInfo = 11,
     /// `reboot() -> !`: resets the machine.
     Reboot = 12,
+    /// `uptime() -> ns`: nanoseconds since boot.
+    Uptime = 13,
+    /// `boot_options(buf, len) -> n`: copies the boot command line (the
+    /// `key=value` words given through fw_cfg), cut to `len` bytes.
+    BootOptions = 14,
+    /// `set_watchdog(word, limit_ms) -> 0`: for a process with a fault
+    /// handler (the trusted address space). While the `u64` at address
+    /// `word` is non-zero (a server is at work), a thread that stays in
+    /// ring 3 `limit_ms` without entering the kernel is interrupted and a
+    /// fault with vector [`WATCHDOG_VECTOR`] is delivered to its handler.
+    /// `limit_ms == 0` disarms it.
+    SetWatchdog = 15,
+    /// `arm_regflip(value, register, bit, after_ticks) -> 0`: fault
+    /// injection, for the process that set a watchdog word. At the first
+    /// timer tick at least `after_ticks` ticks from now that interrupts the
+    /// caller in ring 3 while its watchdog word equals `value`, the kernel
+    /// flips `bit` of the saved `register` ([`REGFLIP_REGISTERS`] order) and
+    /// prints `campaign: injected`. Arming again replaces the previous one.
+    ArmRegflip = 16,
 }
+
+/// The pseudo-vector of a watchdog fault (above the 32 exception vectors,
+/// below every interrupt vector the kernel uses).
+pub const WATCHDOG_VECTOR: u8 = 0x1F;
+
+/// The registers `arm_regflip` can flip, by index: the hardware encoding
+/// order `rax` (0) to `r15` (15), then `rip` (16) and `rflags` (17).
+pub const REGFLIP_REGISTERS: usize = 18;
 
 impl Syscall {
     /// The system call with this number.
@@ -72,6 +99,10 @@ impl Syscall {
             10 => Self::ThreadList,
             11 => Self::MemInfo,
             12 => Self::Reboot,
+            13 => Self::Uptime,
+            14 => Self::BootOptions,
+            15 => Self::SetWatchdog,
+            16 => Self::ArmRegflip,
             _ => return None,
         })
     }
@@ -97,10 +128,14 @@ mod tests {
             Syscall::ThreadList,
             Syscall::MemInfo,
             Syscall::Reboot,
+            Syscall::Uptime,
+            Syscall::BootOptions,
+            Syscall::SetWatchdog,
+            Syscall::ArmRegflip,
         ] {
             assert_eq!(Syscall::from_number(s as u64), Some(s));
         }
-        assert_eq!(Syscall::from_number(13), None);
+        assert_eq!(Syscall::from_number(17), None);
         assert_eq!(Syscall::from_number(u64::MAX), None);
     }
 }

@@ -31,6 +31,7 @@ fn route(frame: &mut TrapFrame) {
             // come back here much later.
             apic::end_of_interrupt();
             let now = time::count_tick();
+            crate::usermode::supervise::on_tick(frame, now);
             thread::on_timer_tick(now);
         }
         // Spurious interrupts are not acknowledged (Intel SDM Vol. 3A, 11.9;

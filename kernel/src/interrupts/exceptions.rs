@@ -156,7 +156,7 @@ pub fn handle(vector: u8, frame: &mut TrapFrame) {
 /// `unwind::trampoline`). False if there is no handler, or the fault is on
 /// the fault stack itself (a fault of the process's unwinder), or the
 /// record's page is not a writable user page: the process then ends.
-fn deliver_to_process(vector: u8, frame: &mut TrapFrame) -> bool {
+pub(crate) fn deliver_to_process(vector: u8, frame: &mut TrapFrame) -> bool {
     let Some(handler) = thread::current_fault_handler() else { return false };
     if handler.stack.contains(&frame.rsp) {
         return false;

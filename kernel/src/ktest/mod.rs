@@ -7,6 +7,7 @@ mod interrupts;
 mod ipc;
 mod kernel_panic;
 mod memory;
+mod recovery;
 mod runner;
 mod selftest;
 mod shell;
@@ -43,6 +44,7 @@ pub static GROUPS: &[&Group] = &[
     &user::GROUP,
     &ipc::GROUP,
     &tas::GROUP,
+    &recovery::GROUP,
     &shell::GROUP,
     &double_fault::GROUP,
     &kernel_panic::GROUP,

@@ -22,10 +22,13 @@ const MAX_SLEEP_MS: u64 = 60_000;
 /// Smallest fault stack a process may register: room for the fault record
 /// and the unwinder's first frames.
 const MIN_FAULT_STACK: u64 = 16 << 10;
+/// Nanoseconds in a microsecond (the kernel's clock counts microseconds).
+const NS_PER_US: u64 = 1000;
 
 /// Called by the entry with interrupts masked; returns with them masked.
 pub extern "C" fn syscall_dispatch(frame: &mut SyscallFrame) {
     cpu::close_user_access();
+    usermode::supervise::entered_kernel();
     let state = unwind::thread_state::current();
     // Kernel code serving a system call is not inside the caller's
     // recovery boundaries: a fault here is a kernel bug, never unwound.
@@ -100,6 +103,15 @@ fn handle(call: Syscall, f: &mut SyscallFrame) -> Result<u64, SyscallError> {
             Ok(n as u64)
         }
         Syscall::Reboot => crate::exit::reset(),
+        Syscall::Uptime => Ok(crate::time::uptime_us().saturating_mul(NS_PER_US)),
+        Syscall::BootOptions => {
+            let text = crate::boot::options();
+            let n = text.len().min(f.rsi as usize);
+            copy_to_user(f.rdi, &text.as_bytes()[..n])?;
+            Ok(n as u64)
+        }
+        Syscall::SetWatchdog => usermode::supervise::set_watchdog(f.rdi, f.rsi).map(|()| 0),
+        Syscall::ArmRegflip => usermode::supervise::arm_regflip(f.rdi, f.rsi, f.rdx, f.r10).map(|()| 0),
         Syscall::SetFaultHandler => {
             let (entry, stack, len) = (f.rdi, f.rsi, f.rdx);
             if !is_user_range(entry, 1) || len < MIN_FAULT_STACK {

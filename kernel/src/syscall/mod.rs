@@ -6,3 +6,4 @@ mod report;
 mod usercopy;
 
 pub use entry::init;
+pub use usercopy::check_user_range;

@@ -393,6 +393,12 @@ pub fn idle_loop() -> ! {
     }
 }
 
+/// The running thread's id, if it can be known without waiting.
+pub fn current_id() -> Option<ThreadId> {
+    let guard = THREADS.try_lock()?;
+    guard.as_ref().map(|t| t.sched.current())
+}
+
 /// The running thread's name (empty if unknown). Never waits for a lock.
 pub fn current_name() -> String {
     let Some(guard) = THREADS.try_lock() else { return String::new() };

@@ -3,5 +3,6 @@
 
 mod enter;
 mod run;
+pub mod supervise;
 
 pub use run::{end_from_syscall, end_from_trap, run_user, run_user_with, LoadError, UserExit, UserProgram};

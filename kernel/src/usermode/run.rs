@@ -133,6 +133,9 @@ pub fn run_user_with(program: UserProgram<'_>, handles: &[Handle]) -> Result<Use
         )
     };
     let (space, ending) = thread::detach_user();
+    if let Some(me) = thread::current_id() {
+        super::supervise::release(me);
+    }
     drop(space);
     match (tag, ending) {
         (RESUMED_EXIT | RESUMED_FAULT, Some(exit)) => Ok(exit),

@@ -1,5 +1,5 @@
-//! Starting the trusted address space: the unwinder's thread state and the
-//! fault stack the kernel delivers CPU exceptions on.
+//! Starting the trusted address space: the unwinder's thread state, the
+//! fault stack the kernel delivers CPU exceptions on, and how faults end.
 
 use core::cell::UnsafeCell;
 
@@ -22,12 +22,24 @@ static FAULT_STACK: FaultStack = FaultStack(UnsafeCell::new([0; FAULT_STACK_SIZE
 /// The main thread's unwinding state (one thread for now).
 static MAIN_THREAD: ThreadState = ThreadState::new();
 
-/// Sets the runtime up: the unwinder's thread state, and the kernel told to
-/// deliver CPU exceptions to the unwinding trampoline on the fault stack.
-pub fn init() -> Result<(), SyscallError> {
+/// What a fault inside a recovery boundary does to the frames above it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recovery {
+    /// Unwind them: every `Drop` runs (the system).
+    Unwind,
+    /// Discard them: nothing is dropped, as when a process is killed (the
+    /// `restart` and `none` baselines).
+    Discard,
+}
+
+/// Sets the runtime up: the unwinder's thread state, the kernel told to
+/// deliver CPU exceptions to the unwinding trampoline on the fault stack,
+/// and, for [`Recovery::Discard`], faults turned into escapes.
+pub fn init(recovery: Recovery) -> Result<(), SyscallError> {
     // SAFETY: `MAIN_THREAD` is a static (never moved or freed) and the image
     // has one thread.
     unsafe { thread_state::set_current(&MAIN_THREAD) };
+    crate::at_fault::install(recovery);
     let base = FAULT_STACK.0.get() as u64;
     sys::set_fault_handler(unwind::trampoline::address(), base..base + FAULT_STACK_SIZE as u64)
 }

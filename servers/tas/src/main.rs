@@ -1,5 +1,10 @@
-//! The trusted address space image. For now it holds the runtime and runs
-//! its recovery self-test; the servers join it next.
+//! The trusted address space image: the servers (console, name, fs,
+//! crashtest), their recovery manager and the fault injector, in one ring-3
+//! address space, serving the service endpoint.
+//!
+//! Boot options: `recovery=unwind|restart|none` picks the configuration;
+//! `trial=… inject=…` (from a campaign) arms one fault. `tas-selftest` on
+//! the command line runs the runtime's recovery self-test instead.
 
 #![no_std]
 #![no_main]
@@ -7,14 +12,62 @@
 
 extern crate alloc;
 
-use lazarus_rt::println;
+mod catalog;
+mod dispatch;
+mod injector;
+mod instance;
+mod options;
+mod proxy;
+mod supervisor;
+
+use fault_inject::Config;
+use lazarus_rt::{println, sys};
+use tas_runtime::Recovery;
+
+/// Bytes of boot options searched for the self-test switch.
+const OPTIONS_BYTES: usize = 1024;
+
+fn selftest_requested() -> bool {
+    let mut buf = [0u8; OPTIONS_BYTES];
+    let n = sys::boot_options(&mut buf).unwrap_or(0);
+    core::str::from_utf8(&buf[..n]).is_ok_and(|t| t.split_ascii_whitespace().any(|w| w == "tas-selftest" || w == "test=tas"))
+}
 
 fn main() -> i32 {
-    if let Err(e) = tas_runtime::init() {
+    if selftest_requested() {
+        if let Err(e) = tas_runtime::init(Recovery::Unwind) {
+            println!("tas: cannot register the fault handler: {e}");
+            return 1;
+        }
+        return tas_runtime::selftest::run();
+    }
+    let options = options::read();
+    let recovery = if options.config == Config::Unwind { Recovery::Unwind } else { Recovery::Discard };
+    if let Err(e) = tas_runtime::init(recovery) {
         println!("tas: cannot register the fault handler: {e}");
         return 1;
     }
-    tas_runtime::selftest::run()
+    if let Err(e) = tas_runtime::supervision::arm_watchdog() {
+        println!("tas: no watchdog: {e}");
+    }
+    let mut injector = injector::Injector::default();
+    if let Some(trial) = options.trial {
+        match injector.arm_trial(trial.injection) {
+            Ok(()) => println!("campaign: armed id={} config={} spec={}", trial.id, trial.config, trial.injection),
+            Err(why) => println!("tas: cannot arm {}: {why}", trial.injection),
+        }
+    }
+    let supervisor = match supervisor::Supervisor::new(catalog::slots(), options.config, options.trial.is_some()) {
+        Ok(s) => s,
+        Err(e) => {
+            println!("tas: cannot set up the recovery manager: {e}");
+            return 1;
+        }
+    };
+    let mut system = dispatch::System { supervisor, injector, recovery };
+    system.supervisor.start(&mut system.injector);
+    println!("tas: {} servers, recovery {}", system.supervisor.slots.len(), options.config);
+    system.serve()
 }
 
 lazarus_rt::entry!(main);

@@ -8,6 +8,7 @@
 // Tested on the host (the line editor), where std is there.
 #![cfg_attr(not(test), no_std)]
 
+pub mod client;
 pub mod console;
 pub mod ipc;
 pub mod line_editor;
@@ -15,7 +16,7 @@ pub mod line_editor;
 mod panic;
 pub mod sys;
 
-pub use lazarus_abi::SyscallError;
+pub use lazarus_abi::{layout, SyscallError};
 
 /// Declares the program's main function, `fn() -> i32`; its return value
 /// becomes the exit code.

@@ -101,3 +101,39 @@ pub fn reboot() -> ! {
     syscall2(Syscall::Reboot, 0, 0);
     unreachable!("reboot returned")
 }
+
+/// Nanoseconds since boot.
+pub fn uptime_ns() -> u64 {
+    syscall2(Syscall::Uptime, 0, 0)
+}
+
+/// The boot options (`key=value` words), cut to `buf`.
+pub fn boot_options(buf: &mut [u8]) -> Result<usize, SyscallError> {
+    syscall2_out(Syscall::BootOptions, buf)
+}
+
+fn syscall4(call: Syscall, a: u64, b: u64, c: u64, d: u64) -> Result<u64, SyscallError> {
+    let rax: u64;
+    // SAFETY: as in `syscall2`, with arguments in RDX and R10; the kernel
+    // only reads the arguments of these calls.
+    unsafe {
+        asm!("syscall", inlateout("rax") call as u64 => rax, in("rdi") a, in("rsi") b, in("rdx") c,
+             in("r10") d, out("rcx") _, out("r11") _, options(nostack));
+    }
+    result(rax)
+}
+
+/// Arms the kernel's watchdog for this thread: while the word at `word` is
+/// non-zero, running `limit_ms` in ring 3 without a system call delivers a
+/// watchdog fault (vector `lazarus_abi::syscall::WATCHDOG_VECTOR`) to the
+/// fault handler. The word must stay alive and in place as long as armed.
+pub fn set_watchdog(word: &core::sync::atomic::AtomicU64, limit_ms: u64) -> Result<(), SyscallError> {
+    syscall4(Syscall::SetWatchdog, word.as_ptr() as u64, limit_ms, 0, 0).map(|_| ())
+}
+
+/// Fault injection: the kernel flips `bit` of saved register `register` of
+/// this thread at the first timer tick at least `after_ticks` from now that
+/// finds it in ring 3 with its watchdog word equal to `value`.
+pub fn arm_regflip(value: u64, register: u64, bit: u64, after_ticks: u64) -> Result<(), SyscallError> {
+    syscall4(Syscall::ArmRegflip, value, register, bit, after_ticks).map(|_| ())
+}

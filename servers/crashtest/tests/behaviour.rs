@@ -1,0 +1,88 @@
+//! The crash-test server: its well-behaved answers, and each way it misbehaves on request.
+
+use crashtest_server::{sites, CrashtestServer};
+use server_api::ops::crashtest::{compute_checksum, COMPUTE_WORDS_MAX, RECURSE_DEPTH_MAX};
+use server_harness::Harness;
+use server_api::{CrashtestOp, InitNote, Payload, Request, ServerId, Server, Status};
+
+type Crashtest = Harness<CrashtestServer>;
+
+fn request(op: CrashtestOp, arg: u16, payload: Payload) -> Request {
+    Request::new(ServerId::Crashtest, op as u8, arg).with(payload)
+}
+
+#[test]
+fn it_keeps_nothing() {
+    assert_eq!(CrashtestServer::KEPT_WORDS, 0);
+    assert_eq!(Crashtest::start().note(), InitNote::NothingKept);
+}
+
+#[test]
+fn echo_adds_one_to_each_word() {
+    let mut server = Crashtest::start();
+    let reply = server.request(&request(CrashtestOp::Echo, 0, Payload::words([0, 41, u64::MAX])));
+    assert_eq!(reply, Ok(Payload::words([1, 42, 0])));
+}
+
+#[test]
+fn compute_answers_the_golden_checksum() {
+    let mut server = Crashtest::start();
+    for n in [0, 1, 2, 100, COMPUTE_WORDS_MAX] {
+        let reply = server.request(&request(CrashtestOp::Compute, n, Payload::EMPTY));
+        assert_eq!(reply, Ok(Payload::word(compute_checksum(n))), "n = {n}");
+    }
+    let too_many = request(CrashtestOp::Compute, COMPUTE_WORDS_MAX + 1, Payload::EMPTY);
+    assert_eq!(server.request(&too_many), Err(Status::BadRequest));
+}
+
+#[test]
+fn a_bounded_recursion_reaches_its_depth() {
+    let mut server = Crashtest::start();
+    for depth in [1, 2, RECURSE_DEPTH_MAX] {
+        let reply = server.request(&request(CrashtestOp::Recurse, depth, Payload::EMPTY));
+        assert_eq!(reply, Ok(Payload::word(u64::from(depth))));
+    }
+    assert_eq!(server.env.hits(sites::RECURSE), 1 + 2 + u64::from(RECURSE_DEPTH_MAX), "one site a frame");
+    let too_deep = request(CrashtestOp::Recurse, RECURSE_DEPTH_MAX + 1, Payload::EMPTY);
+    assert_eq!(server.request(&too_deep), Err(Status::BadRequest));
+}
+
+#[test]
+fn panic_faults_and_the_server_comes_back() {
+    let mut server = Crashtest::start();
+    let reply = server.call(&request(CrashtestOp::Panic, 0, Payload::EMPTY));
+    assert_eq!((reply.status, reply.generation), (Status::ServerFault, 1));
+    assert_eq!(server.generation(), 2);
+    assert!(server.request(&request(CrashtestOp::Echo, 0, Payload::EMPTY)).is_ok());
+}
+
+/// The hang calls its site on every turn; here the watchdog is a fault
+/// armed after a thousand turns.
+#[test]
+fn hang_loops_until_something_ends_it() {
+    let mut server = Crashtest::start();
+    server.env.arm(sites::HANG, 1000);
+    let reply = server.call(&request(CrashtestOp::Hang, 0, Payload::EMPTY));
+    assert_eq!(reply.status, Status::ServerFault);
+    assert_eq!(server.env.hits(sites::HANG), 1001);
+}
+
+#[test]
+fn an_unbounded_recursion_goes_on_until_ended() {
+    let mut server = Crashtest::start();
+    // Stands in for the stack guard: a fault 500 frames down.
+    server.env.arm(sites::RECURSE, 500);
+    let reply = server.call(&request(CrashtestOp::Recurse, 0, Payload::EMPTY));
+    assert_eq!(reply.status, Status::ServerFault);
+    assert_eq!(server.env.hits(sites::RECURSE), 501);
+}
+
+#[test]
+fn unknown_operations_are_bad_requests() {
+    let mut server = Crashtest::start();
+    for op in [CrashtestOp::ALL.len() as u8, u8::MAX] {
+        let unknown = Request::new(ServerId::Crashtest, op, 0);
+        assert_eq!(server.request(&unknown), Err(Status::BadRequest));
+    }
+    assert_eq!(server.env.sites_hit(), 1, "only the entry site");
+}

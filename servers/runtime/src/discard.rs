@@ -1,0 +1,164 @@
+//! Escape boundaries: run code so that a fault inside it discards every
+//! frame in between, without unwinding them, and comes back here.
+//!
+//! This is the baseline the system is measured against: the `restart`
+//! configuration (MINIX 3's kill and restart) and `none`. A discarded frame
+//! runs no `Drop`: what it held stays held until the backstop (heap reset)
+//! reclaims it, or leaks. The escape is a saved stack pointer and
+//! callee-saved registers ([`run`]) restored by [`escape`], installed as the
+//! unwinder's raise hook so that panics, CPU exceptions, watchdog faults and
+//! CFI violations all take it.
+
+use core::arch::global_asm;
+use core::cell::UnsafeCell;
+
+use unwind::fault::{Fault, FaultKind};
+use unwind::thread_state::{self, Mark};
+
+use crate::heap;
+
+global_asm!(
+    // u64 lazarus_discardable(u64 *saved_rsp, void (*f)(void *), void *ctx)
+    ".pushsection .text.lazarus_discardable, \"ax\"",
+    ".global lazarus_discardable",
+    "lazarus_discardable:",
+    "    push rbp",
+    "    push rbx",
+    "    push r12",
+    "    push r13",
+    "    push r14",
+    "    push r15",
+    "    mov [rdi], rsp",
+    "    mov rdi, rdx",
+    // Six pushes after the return address: 16-byte alignment for the call.
+    "    sub rsp, 8",
+    "    call rsi",
+    "    add rsp, 8",
+    "    xor eax, eax",
+    "    pop r15",
+    "    pop r14",
+    "    pop r13",
+    "    pop r12",
+    "    pop rbx",
+    "    pop rbp",
+    "    ret",
+    // ! lazarus_discard_to(u64 saved_rsp, u64 code)
+    ".global lazarus_discard_to",
+    "lazarus_discard_to:",
+    "    mov rsp, rdi",
+    "    mov rax, rsi",
+    "    pop r15",
+    "    pop r14",
+    "    pop r13",
+    "    pop r12",
+    "    pop rbx",
+    "    pop rbp",
+    "    ret",
+    ".popsection",
+);
+
+unsafe extern "C" {
+    fn lazarus_discardable(saved_rsp: *mut u64, f: extern "C" fn(*mut u8), ctx: *mut u8) -> u64;
+    fn lazarus_discard_to(saved_rsp: u64, code: u64) -> !;
+}
+
+/// What was discarded: the fault that triggered the escape.
+#[derive(Clone, Debug)]
+pub struct Discarded {
+    /// The fault as the unwinder would have raised it.
+    pub kind: FaultKind,
+}
+
+/// The innermost escape boundary of the (one) thread.
+struct Escape {
+    saved_rsp: u64,
+    mark: Mark,
+    fault: Option<FaultKind>,
+    active: bool,
+}
+
+struct EscapeCell(UnsafeCell<Escape>);
+
+// SAFETY: the image has one thread; the cell is reached by it alone, from
+// `run`, and from `escape` on the same thread (the fault paths).
+unsafe impl Sync for EscapeCell {}
+
+static ESCAPE: EscapeCell = EscapeCell(UnsafeCell::new(Escape {
+    saved_rsp: 0,
+    mark: Mark::ZERO,
+    fault: None,
+    active: false,
+}));
+
+/// Exit code `lazarus_discardable` returns with after an escape.
+const ESCAPED: u64 = 1;
+
+struct Call<F, R> {
+    f: Option<F>,
+    out: Option<R>,
+}
+
+extern "C" fn call_once<F: FnOnce() -> R, R>(ctx: *mut u8) {
+    // SAFETY: `run` passes a pointer to its live `Call<F, R>`.
+    let call = unsafe { &mut *ctx.cast::<Call<F, R>>() };
+    if let Some(f) = call.f.take() {
+        call.out = Some(f());
+    }
+}
+
+/// Runs `f`; a fault inside it discards its frames and returns `Err`.
+/// Escape boundaries do not nest: inside one, `f` runs unprotected.
+pub fn run<F: FnOnce() -> R, R>(f: F) -> Result<R, Discarded> {
+    let escape = ESCAPE.0.get();
+    // SAFETY: one thread; no reference to the cell is held across calls.
+    if unsafe { (*escape).active } {
+        return Ok(f());
+    }
+    let mark = thread_state::current().map_or(Mark::ZERO, |s| s.mark());
+    // SAFETY: as above.
+    unsafe {
+        (*escape).mark = mark;
+        (*escape).fault = None;
+        (*escape).active = true;
+    }
+    let mut call = Call { f: Some(f), out: None };
+    // SAFETY: `lazarus_discardable` saves the callee-saved registers and the
+    // stack pointer in the cell, calls `call_once` with `call` (alive for
+    // the whole call) and returns 0, or returns `ESCAPED` from `escape`,
+    // which restores them; the frames it then skips are abandoned, never
+    // resumed.
+    let code = unsafe {
+        lazarus_discardable(&raw mut (*escape).saved_rsp, call_once::<F, R>, (&raw mut call).cast())
+    };
+    // SAFETY: as above.
+    let fault = unsafe {
+        (*escape).active = false;
+        (*escape).fault.take()
+    };
+    match (code, call.out) {
+        (0, Some(v)) => Ok(v),
+        _ => Err(Discarded { kind: fault.unwrap_or(FaultKind::Panic { message: "discarded".into(), location: None }) }),
+    }
+}
+
+/// The raise hook of the discarding configurations: leaves the fault's
+/// frames for good, back to the innermost escape boundary, if any.
+pub fn escape(fault: &Fault) {
+    let escape = ESCAPE.0.get();
+    // SAFETY: one thread; see `run`.
+    let (active, saved_rsp, mark) = unsafe { ((*escape).active, (*escape).saved_rsp, (*escape).mark) };
+    if !active {
+        return;
+    }
+    // The copy goes to the exchange heap: the server's is about to be reset.
+    heap::leave_all();
+    // SAFETY: as above.
+    unsafe { (*escape).fault = Some(fault.kind.clone()) };
+    if let Some(state) = thread_state::current() {
+        state.discard_to(mark);
+    }
+    crate::supervision::set_active(0);
+    // SAFETY: the boundary is active, so `saved_rsp` is the stack pointer
+    // `lazarus_discardable` saved in a frame that is still live below us.
+    unsafe { lazarus_discard_to(saved_rsp, ESCAPED) }
+}

@@ -1,0 +1,39 @@
+//! The servers of this TAS image, in start order, each with its private
+//! heap and its kept-state region.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use console_server::ConsoleServer;
+use crashtest_server::CrashtestServer;
+use fs_server::FileServer;
+use name_server::NameServer;
+use server_api::{Server, ServerId};
+use tas_runtime::heap::HeapId;
+
+use crate::instance::{init_of, Slot};
+
+fn slot<S: Server + 'static>(id: ServerId, heap_index: usize) -> Slot {
+    Slot {
+        id,
+        sites: S::SITES,
+        init: init_of::<S>,
+        heap: HeapId::private(heap_index).expect("one private heap per server"),
+        state: None,
+        abandoned: None,
+        generation: 1,
+        // Allocated now, in the exchange heap: it outlives every instance.
+        kept: vec![0; S::KEPT_WORDS],
+        exchange_owned: 0,
+    }
+}
+
+/// Every server, in start order.
+pub fn slots() -> Vec<Slot> {
+    vec![
+        slot::<ConsoleServer>(ServerId::Console, 0),
+        slot::<NameServer>(ServerId::Name, 1),
+        slot::<FileServer>(ServerId::Fs, 2),
+        slot::<CrashtestServer>(ServerId::Crashtest, 3),
+    ]
+}

@@ -1,0 +1,212 @@
+//! The in-guest fault injector: arms one fault (from the trial on the boot
+//! command line, or by hand from the shell's `inject`) and fires it at the
+//! right moment, inside the target server.
+//!
+//! - Site-bound models (`panic`, `wildptr`, `cfi`, `hang`, `stackoverflow`)
+//!   fire at the target's injection site `location.site % SITES`, the first
+//!   time it is reached after the trigger.
+//! - `memflip` fires at the target's first site after the trigger, so the
+//!   server's frames are live when its stack is hit; the flipped byte is in
+//!   the region the location names.
+//! - `regflip` is armed in the kernel when the workload starts: the timer
+//!   flips the register when the target is running (see `SetWatchdog`).
+//!
+//! Triggers count from the workload's first request: `ops.N` after N
+//! requests, `ticks.T` after T timer ticks (10 ms each).
+
+use fault_inject::{CfiKind, Injection, Location, Model, PointerKind, Region, Trigger};
+use lazarus_rt::{println, sys};
+use server_api::ServerId;
+use tas_runtime::faults;
+use tas_runtime::heap::HeapId;
+
+/// Nanoseconds per timer tick (the kernel's 100 Hz timer).
+const NS_PER_TICK: u64 = 10_000_000;
+/// A bit of the non-canonical hole, set to make a wild pointer.
+const NON_CANONICAL_BIT: u64 = 1 << 62;
+
+/// What an armed fault does: a campaign model, or one of the CPU
+/// exceptions the shell's `inject` names directly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum What {
+    Model(Model),
+    InvalidOpcode,
+    DivideError,
+}
+
+/// A fault waiting to fire.
+#[derive(Clone, Copy, Debug)]
+struct Armed {
+    what: What,
+    target: ServerId,
+    trigger: Trigger,
+    location: Location,
+    /// Printed as a campaign protocol line when it fires.
+    campaign: bool,
+}
+
+/// Where an injected fault lands in memory, for `memflip`.
+pub struct Regions<'a> {
+    /// The target's private heap.
+    pub heap: HeapId,
+    /// The target's state object: its offset and size in the heap.
+    pub state_at: Option<(u32, u32)>,
+    /// The target's kept-state region.
+    pub kept: &'a mut [u64],
+}
+
+/// The injector.
+#[derive(Default)]
+pub struct Injector {
+    armed: Option<Armed>,
+    /// Requests served since the workload started.
+    ops: u64,
+    /// When the workload started (ns since boot).
+    started_ns: Option<u64>,
+}
+
+impl Injector {
+    /// Arms a trial's injection; `Err` with a reason if the target is not
+    /// a server of this TAS.
+    pub fn arm_trial(&mut self, injection: Injection) -> Result<(), &'static str> {
+        let target = ServerId::from_name(injection.target().as_str()).ok_or("no such server")?;
+        self.armed = Some(Armed {
+            what: What::Model(injection.model()),
+            target,
+            trigger: injection.trigger(),
+            location: injection.location(),
+            campaign: true,
+        });
+        Ok(())
+    }
+
+    /// Arms a fault by hand, by name: a campaign model (`panic`, `hang`,
+    /// `stackoverflow`, `cfi`, `wildptr`, `memflip`) or a CPU exception
+    /// (`pagefault`, `gp`, `ud`, `divide`). It fires at the server's next
+    /// injection site. `None` for an unknown name.
+    pub fn arm_manual(&mut self, target: ServerId, name: &str) -> Option<()> {
+        let site = Location::Site(0);
+        let (what, location) = match name {
+            "pagefault" => (What::Model(Model::Wildptr), Location::WildPtr { kind: PointerKind::Null, site: 0 }),
+            "gp" => (What::Model(Model::Wildptr), Location::WildPtr { kind: PointerKind::Wild, site: 0 }),
+            "ud" => (What::InvalidOpcode, site),
+            "divide" => (What::DivideError, site),
+            "regflip" => return None,
+            other => {
+                let model: Model = other.parse().ok()?;
+                let location = match model {
+                    Model::Cfi => Location::Cfi { kind: CfiKind::ReturnAddress, site: 0 },
+                    Model::Wildptr => Location::WildPtr { kind: PointerKind::Null, site: 0 },
+                    Model::Memflip => Location::Memory { region: Region::Data, offset: 0, bit: fault_inject::ByteBit::new(0)? },
+                    _ => site,
+                };
+                (What::Model(model), location)
+            }
+        };
+        self.armed = Some(Armed { what, target, trigger: Trigger::AfterOps(0), location, campaign: false });
+        self.started_ns.get_or_insert_with(sys::uptime_ns);
+        Some(())
+    }
+
+    /// Counts a request; on the first, the workload starts (and a `regflip`
+    /// is handed to the kernel).
+    pub fn on_request(&mut self) {
+        self.ops += 1;
+        if self.started_ns.is_some() {
+            return;
+        }
+        self.started_ns = Some(sys::uptime_ns());
+        let Some(armed) = self.armed.filter(|a| a.what == What::Model(Model::Regflip)) else { return };
+        let (Location::Register { register, bit }, Trigger::AfterTicks(ticks)) = (armed.location, armed.trigger) else {
+            return;
+        };
+        self.armed = None;
+        if let Err(e) = sys::arm_regflip(armed.target as u64, register as u64, u64::from(bit.get()), u64::from(ticks)) {
+            println!("tas: the kernel refused the register flip: {e}");
+        }
+    }
+
+    fn triggered(&self, trigger: Trigger) -> bool {
+        match trigger {
+            Trigger::AfterOps(n) => self.ops >= u64::from(n),
+            Trigger::AfterTicks(t) => self
+                .started_ns
+                .is_some_and(|s| sys::uptime_ns().saturating_sub(s) >= u64::from(t) * NS_PER_TICK),
+        }
+    }
+
+    /// Called at site `site` of `server` (which has `sites` sites): fires
+    /// the armed fault if this is its place and time.
+    pub fn at_site(&mut self, server: ServerId, site: u32, sites: u32, regions: Regions<'_>) {
+        let Some(armed) = self.armed else { return };
+        if armed.target != server || armed.what == What::Model(Model::Regflip) || !self.triggered(armed.trigger) {
+            return;
+        }
+        let wanted = match armed.location {
+            Location::Site(s) | Location::Cfi { site: s, .. } | Location::WildPtr { site: s, .. } => Some(s % sites.max(1)),
+            _ => None,
+        };
+        if wanted.is_some_and(|w| w != site) && armed.campaign {
+            return;
+        }
+        self.armed = None;
+        if armed.campaign {
+            println!("campaign: injected at={}", sys::uptime_ns());
+        } else {
+            println!("inject: {:?} into {server} at site {site}", armed.what);
+        }
+        fire(armed, regions);
+    }
+}
+
+/// Makes the fault.
+fn fire(armed: Armed, regions: Regions<'_>) {
+    let model = match armed.what {
+        What::Model(m) => m,
+        What::InvalidOpcode => return faults::invalid_opcode(),
+        What::DivideError => {
+            core::hint::black_box(faults::divide_error());
+            return;
+        }
+    };
+    match (model, armed.location) {
+        (Model::Panic, _) => panic!("injected panic in {}", armed.target),
+        (Model::Hang, _) => faults::hang(),
+        (Model::Stackoverflow, _) => {
+            core::hint::black_box(faults::overflow_stack(0));
+        }
+        (Model::Wildptr, Location::WildPtr { kind: PointerKind::Null, .. }) => {
+            core::hint::black_box(faults::null_read());
+        }
+        (Model::Wildptr, Location::WildPtr { site, .. }) => {
+            core::hint::black_box(faults::wild_read(NON_CANONICAL_BIT | u64::from(site) << 12));
+        }
+        (Model::Cfi, Location::Cfi { kind: CfiKind::ReturnAddress, site }) => faults::corrupt_return_address(site),
+        (Model::Cfi, Location::Cfi { site, .. }) => faults::corrupt_function_pointer(site),
+        (Model::Memflip, Location::Memory { region, offset, bit }) => {
+            let bit = bit.get();
+            let addr = match region {
+                Region::Heap => Some(faults::flip_in_heap(regions.heap, offset, bit)),
+                Region::Stack => Some(faults::flip_in_stack(offset, bit)),
+                Region::Data => regions
+                    .state_at
+                    .map(|(at, size)| faults::flip_in_heap(regions.heap, at + offset % size.max(1), bit)),
+                Region::Store if !regions.kept.is_empty() => {
+                    let bits = regions.kept.len() as u64 * 64;
+                    let at = (u64::from(offset) * 8 + u64::from(bit)) % bits;
+                    regions.kept[(at / 64) as usize] ^= 1 << (at % 64);
+                    Some(at / 8)
+                }
+                // The text is mapped read-only and execute-only here; a flip
+                // there needs the kernel (not yet), and a server without a
+                // store has nothing to flip.
+                Region::Store | Region::Text => None,
+            };
+            match addr {
+                Some(a) => println!("memflip: {region} byte {a:#x} bit {bit}"),
+                None => println!("memflip: the target has no {region} region to flip; nothing changed"),
+            }
+        }
+        (model, location) => println!("inject: {model} does not take the location {location}; nothing injected"),
+    }
+}

@@ -1,0 +1,126 @@
+//! The proxy in front of every server: a recovery boundary around each
+//! request, which turns a fault of the server into a typed error for the
+//! caller and a fault report for the recovery manager.
+//!
+//! On the way in it moves the request into an envelope in the exchange
+//! heap (owned by the server's frames while it serves), makes the server's
+//! private heap current and tells the kernel which server is at work (for
+//! the watchdog). On the way out, normally or after a fault, it undoes all
+//! three. Under `unwind` a fault unwinds the server's frames (every `Drop`
+//! runs, the envelope included); under `restart` and `none` the frames are
+//! discarded, as a kill would, and whatever they owned stays owned.
+
+use alloc::boxed::Box;
+
+use recovery_manager::{ExceptionVector, FaultCause};
+use server_api::{Env, Payload, Request, ServerId, Status};
+use tas_runtime::heap::{self, HeapId, EXCHANGE};
+use tas_runtime::{discard, supervision, Recovery};
+use lazarus_abi::syscall::WATCHDOG_VECTOR;
+use unwind::fault::FaultKind;
+
+use crate::injector::{Injector, Regions};
+use crate::instance::Instance;
+
+
+/// A fault of the server during a request, measured.
+pub struct Faulted {
+    /// How it was detected.
+    pub cause: FaultCause,
+    /// Exchange-heap bytes the faulted frames still own afterwards.
+    pub exchange_owned: usize,
+    /// Heap bytes (private, plus exchange owned) when the fault was raised.
+    pub at_fault: usize,
+}
+
+/// The environment a server sees while it serves.
+pub struct SiteEnv<'a> {
+    /// The server.
+    pub server: ServerId,
+    /// Its number of sites.
+    pub sites: u32,
+    /// Its private heap.
+    pub heap: HeapId,
+    /// Its state object's place in its heap (offset, size), for `memflip`.
+    pub state_at: Option<(u32, u32)>,
+    /// Its kept-state region.
+    pub kept: &'a mut [u64],
+    /// The injector.
+    pub injector: &'a mut Injector,
+}
+
+impl Env for SiteEnv<'_> {
+    fn site(&mut self, site: u32) {
+        let regions = Regions { heap: self.heap, state_at: self.state_at, kept: self.kept };
+        self.injector.at_site(self.server, site, self.sites, regions);
+    }
+
+    fn kept(&mut self) -> &mut [u64] {
+        self.kept
+    }
+
+    fn console_write(&mut self, bytes: &[u8]) {
+        // The console's output device is the kernel console.
+        let _ = lazarus_rt::sys::debug_write(bytes);
+    }
+}
+
+/// Where `value` lies in `heap`: its offset from the region's start and its
+/// size, if it is in the region.
+pub fn place_in_heap(heap: HeapId, value: &dyn Instance) -> Option<(u32, u32)> {
+    let (start, size) = heap::region(heap);
+    let addr = (value as *const dyn Instance).cast::<u8>() as u64;
+    let len = core::mem::size_of_val(value) as u64;
+    (addr >= start && addr + len <= start + size).then(|| ((addr - start) as u32, len as u32))
+}
+
+/// Why the unwinder raised `kind`.
+pub fn cause_of(kind: &FaultKind) -> FaultCause {
+    match kind {
+        FaultKind::Panic { .. } => FaultCause::Panic,
+        FaultKind::Cfi(_) => FaultCause::Cfi,
+        FaultKind::Exception(info) if info.vector == WATCHDOG_VECTOR => FaultCause::Watchdog,
+        FaultKind::Exception(info) => {
+            ExceptionVector::try_new(info.vector).map_or(FaultCause::Panic, FaultCause::Exception)
+        }
+    }
+}
+
+/// Runs `request` on `state` inside a recovery boundary.
+pub fn call(
+    recovery: Recovery,
+    state: &mut Box<dyn Instance>,
+    env: &mut SiteEnv<'_>,
+    request: Request,
+) -> Result<Result<Payload, Status>, Faulted> {
+    let floor = heap::in_use(EXCHANGE).0;
+    let envelope = Box::new(request);
+    supervision::set_active(env.server as u64);
+    let entered = heap::enter(env.heap);
+    let serve = move || {
+        let request = envelope;
+        state.handle(env, &request)
+    };
+    let name = request.server.name();
+    let outcome = match recovery {
+        Recovery::Unwind => unwind::catch(serve).map_err(|fault| {
+            lazarus_rt::println!("tas: {} faulted: {}\n{}", name, fault.summary(), fault.backtrace);
+            cause_of(&fault.kind)
+        }),
+        Recovery::Discard => match discard::run(|| unwind::catch(serve)) {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(fault)) => Err(cause_of(&fault.kind)),
+            Err(discarded) => {
+                lazarus_rt::println!("tas: {} faulted ({:?}); its frames are discarded", name, cause_of(&discarded.kind));
+                Err(cause_of(&discarded.kind))
+            }
+        },
+    };
+    drop(entered);
+    supervision::set_active(0);
+    outcome.map_err(|cause| {
+        let exchange_owned = heap::in_use(EXCHANGE).0.saturating_sub(floor);
+        let (private_at, exchange_at) = tas_runtime::at_fault::heap_bytes_at_last_fault();
+        Faulted { cause, exchange_owned, at_fault: private_at + exchange_at.saturating_sub(floor) }
+    })
+}
