@@ -8,7 +8,7 @@
 use std::fmt::Debug;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use server_api::{InitNote, Payload, Reply, Request, Server, Status};
+use server_api::{InitNote, Name, Payload, Reply, Request, Server, Status};
 
 use crate::env::TestEnv;
 
@@ -88,6 +88,28 @@ impl<S: Server> Harness<S> {
     /// The running instance.
     pub fn server(&self) -> Option<&S> {
         self.server.as_ref()
+    }
+
+    /// Every entry of a listing whose replies are "name + word" (files
+    /// and their sizes, registrations and their values): the requests
+    /// `list(0)`, `list(1)`, … until one answers `NotFound`.
+    ///
+    /// # Panics
+    /// On any other error, or a reply that is no "name + word" (this is a
+    /// test helper).
+    pub fn list_named(&mut self, list: impl Fn(u16) -> Request) -> Vec<(String, u64)> {
+        let mut entries = Vec::new();
+        for index in 0..=u16::MAX {
+            match self.request(&list(index)) {
+                Ok(payload) => {
+                    let (name, word) = Name::from_payload_with_word(&payload).expect("a name + word reply");
+                    entries.push((name.to_string(), word));
+                }
+                Err(Status::NotFound) => break,
+                Err(other) => panic!("listing entry {index}: {other:?}"),
+            }
+        }
+        entries
     }
 }
 

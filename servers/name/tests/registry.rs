@@ -32,18 +32,7 @@ fn unregister(names: &mut Names, text: &str) -> Result<(), Status> {
 }
 
 fn list(names: &mut Names) -> Vec<(String, u64)> {
-    let mut all = Vec::new();
-    for index in 0.. {
-        match names.request(&request(NameOp::List, index, Payload::EMPTY)) {
-            Ok(payload) => {
-                let (name, value) = Name::from_payload_with_word(&payload).unwrap();
-                all.push((name.to_string(), value));
-            }
-            Err(Status::NotFound) => return all,
-            Err(other) => panic!("List {index}: {other:?}"),
-        }
-    }
-    all
+    names.list_named(|index| request(NameOp::List, index, Payload::EMPTY))
 }
 
 /// A server with a few registrations, one of them removed.

@@ -109,6 +109,16 @@ fn offset_plus(base: u64, delta: usize) -> Result<u64, ClientError> {
     u64::try_from(delta).ok().and_then(|delta| base.checked_add(delta)).ok_or(ClientError::Invalid)
 }
 
+/// One entry of a listing answered "name + word", retried; `None` past
+/// the last entry (the server's `NotFound`).
+fn list_entry(request: &Request) -> Result<Option<(Name, u64)>, ClientError> {
+    match call(request, Retry::Idempotent) {
+        Ok(payload) => Name::from_payload_with_word(&payload).map(Some).map_err(|_| ClientError::BadReply),
+        Err(ClientError::Server(Status::NotFound)) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
 /// The way to the TAS: the service endpoint, and the kernel's sleep.
 #[cfg(not(test))]
 mod transport {
@@ -231,14 +241,8 @@ pub mod fs {
 
     /// The `index`-th file of the directory, `None` past the last. Retried.
     pub fn list(index: u16) -> Result<Option<DirEntry>, ClientError> {
-        match call(&fs_request(FsOp::List, index, Payload::EMPTY), Retry::Idempotent) {
-            Ok(payload) => {
-                let (name, size) = Name::from_payload_with_word(&payload).map_err(|_| ClientError::BadReply)?;
-                Ok(Some(DirEntry { name, size }))
-            }
-            Err(ClientError::Server(Status::NotFound)) => Ok(None),
-            Err(error) => Err(error),
-        }
+        let entry = list_entry(&fs_request(FsOp::List, index, Payload::EMPTY))?;
+        Ok(entry.map(|(name, size)| DirEntry { name, size }))
     }
 }
 
@@ -283,14 +287,8 @@ pub mod name {
 
     /// The `index`-th registration, `None` past the last. Retried.
     pub fn list(index: u16) -> Result<Option<Registration>, ClientError> {
-        match call(&name_request(NameOp::List, index, Payload::EMPTY), Retry::Idempotent) {
-            Ok(payload) => {
-                let (name, value) = Name::from_payload_with_word(&payload).map_err(|_| ClientError::BadReply)?;
-                Ok(Some(Registration { name, value }))
-            }
-            Err(ClientError::Server(Status::NotFound)) => Ok(None),
-            Err(error) => Err(error),
-        }
+        let entry = list_entry(&name_request(NameOp::List, index, Payload::EMPTY))?;
+        Ok(entry.map(|(name, value)| Registration { name, value }))
     }
 }
 

@@ -80,18 +80,7 @@ pub fn stat(fs: &mut Fs, file: &str) -> Result<u64, Status> {
 
 /// The directory: every file's name and size, by `List`.
 pub fn list(fs: &mut Fs) -> Vec<(String, u64)> {
-    let mut files = Vec::new();
-    for index in 0.. {
-        match fs.request(&request(FsOp::List, index, Payload::EMPTY)) {
-            Ok(payload) => {
-                let (name, size) = Name::from_payload_with_word(&payload).unwrap();
-                files.push((name.to_string(), size));
-            }
-            Err(Status::NotFound) => break,
-            Err(other) => panic!("List {index}: {other:?}"),
-        }
-    }
-    files
+    fs.list_named(|index| request(FsOp::List, index, Payload::EMPTY))
 }
 
 /// The directory with every file's contents: what a restart must keep.
