@@ -264,3 +264,110 @@ impl fmt::Display for LostStore {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A table of two named numbers, kept one a slot.
+    #[derive(resilient_store::Storable, Clone, Debug, PartialEq, Eq)]
+    struct Entry {
+        name: StoreString<NAME_MAX>,
+        value: u64,
+    }
+
+    impl NamedEntry for Entry {
+        fn name(&self) -> &str {
+            self.name.as_str()
+        }
+
+        fn is_valid(&self) -> bool {
+            self.value != u64::MAX
+        }
+    }
+
+    const GEOMETRY: Geometry = match Geometry::new(2, Entry::SIZE as u32) {
+        Ok(geometry) => geometry,
+        Err(_) => panic!("2 small slots is a valid geometry"),
+    };
+    const SLOTS: [Slot<Entry>; 2] = table_slots(GEOMETRY, 0);
+
+    #[derive(Debug, PartialEq)]
+    struct Table([Option<Entry>; 2]);
+
+    impl KeptState for Table {
+        const GEOMETRY: Geometry = GEOMETRY;
+
+        fn empty() -> Self {
+            Table([None, None])
+        }
+
+        fn restore(store: &mut KeptStore<'_>) -> Result<Self, Unrestorable> {
+            restore_table(store, &SLOTS).map(Table)
+        }
+    }
+
+    fn entry(name: &str, value: u64) -> Entry {
+        Entry { name: kept_name(&Name::try_new(name.as_bytes()).unwrap()), value }
+    }
+
+    /// A region holding `entries`, as a server would have written them.
+    fn region(entries: [Option<Entry>; 2]) -> Vec<u64> {
+        let mut kept = vec![0; GEOMETRY.region_words()];
+        let (_, note) = restore::<Table>(&mut kept);
+        assert_eq!(note, InitNote::Formatted);
+        for index in 0..entries.len() {
+            write_entry(&mut kept, GEOMETRY, &SLOTS, &entries, index);
+        }
+        kept
+    }
+
+    #[test]
+    fn written_entries_are_restored() {
+        let entries = [Some(entry("a", 1)), None];
+        let mut kept = region(entries.clone());
+        assert_eq!(restore::<Table>(&mut kept), (Table(entries), InitNote::Restored { corrected: 0 }));
+    }
+
+    #[test]
+    fn entries_that_break_invariants_are_refused() {
+        for entries in [[Some(entry("a", 1)), Some(entry("a", 2))], [Some(entry("a", u64::MAX)), None]] {
+            let mut kept = region(entries);
+            assert_eq!(restore::<Table>(&mut kept), (Table::empty(), InitNote::DamagedFormatted));
+            assert_eq!(restore::<Table>(&mut kept).1, InitNote::Restored { corrected: 0 }, "formatted");
+        }
+    }
+
+    #[test]
+    fn insert_takes_the_first_free_place() {
+        let mut table = [Some(1), None, None];
+        assert_eq!(insert_entry(&mut table, 2), Ok(1));
+        assert_eq!(insert_entry(&mut table, 3), Ok(2));
+        assert_eq!(insert_entry(&mut table, 4), Err(Status::NoSpace));
+    }
+
+    #[test]
+    fn entries_are_found_by_name() {
+        let table = [None, Some(entry("b", 2))];
+        let b = Name::try_new(b"b").unwrap();
+        assert_eq!(find_named(&table, &b), Some(1));
+        assert_eq!(entry_named(&table, &b).map(|e| e.value), Ok(2));
+        assert_eq!(entry_named(&table, &Name::try_new(b"c").unwrap()), Err(Status::NotFound));
+        assert_eq!(name_of(&entry("b", 0)), Ok(b));
+    }
+
+    #[test]
+    #[should_panic(expected = "kept-state region too small")]
+    fn a_region_smaller_than_the_geometry_is_a_tas_bug() {
+        let mut kept = vec![0; GEOMETRY.region_words() - 1];
+        restore::<Table>(&mut kept);
+    }
+
+    #[test]
+    #[should_panic(expected = "kept state cannot be written")]
+    fn a_store_lost_under_a_running_instance_is_a_fault() {
+        let mut kept = region([None, None]);
+        kept[0] ^= 0b11;
+        write_through(&mut kept, GEOMETRY, SLOTS[0], Some(&entry("a", 1)));
+    }
+}

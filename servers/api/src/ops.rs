@@ -13,7 +13,8 @@
 //! - *words*: the three words as numbers, byte length 0;
 //! - an operation number the server does not have, a payload that does
 //!   not fit its row, or an `arg` outside its range is
-//!   [`crate::Status::BadRequest`].
+//!   [`crate::Status::BadRequest`]; an `arg` or payload words an
+//!   operation does not use ("—") are ignored.
 //!
 //! Reply payloads are those of a successful reply (`Ok`); an error reply
 //! carries no payload.
@@ -64,12 +65,19 @@ pub mod fs {
     //! existing file), `NoSpace` ([`FILES_MAX`] files, [`HANDLES_MAX`] open
     //! handles, or a write past [`FILE_BYTES_MAX`]), `BadHandle` (a handle
     //! that is not open, or was closed, also by `Remove`), `BadRequest`
-    //! (a bad name, unknown flags, an offset past [`FILE_BYTES_MAX`], a
-    //! malformed payload).
+    //! (a bad name, unknown flags or [`OPEN_EXCLUSIVE`] without
+    //! [`OPEN_CREATE`], an offset past [`FILE_BYTES_MAX`], a `Write`
+    //! payload shorter than its offset word).
     //!
     //! A write past the end of the file fills the gap with zeros. A handle
     //! is opaque to clients ([`FileHandle`]); it survives restarts of the
     //! server, and stays valid until closed or its file removed.
+    //!
+    //! What a fault leaves: each operation changes at most two slots of
+    //! the kept store, each atomically. A fault in `Open` with create
+    //! between the two may leave the new file without a handle; in
+    //! `Remove`, the file with its handles closed. Nothing else is ever
+    //! half done.
 
     use crate::message::PAYLOAD_BYTES;
 
