@@ -55,6 +55,17 @@ pub struct Slot {
     pub exchange_owned: usize,
 }
 
+impl Slot {
+    /// Forgets the state objects of the running and of any abandoned
+    /// instance without dropping them: their heap is about to be reset (or
+    /// the server is dead), so nothing may run their `Drop`s.
+    pub fn forget_instances(&mut self) {
+        for state in [self.state.take(), self.abandoned.take()].into_iter().flatten() {
+            core::mem::forget(state);
+        }
+    }
+}
+
 /// The resources of a slot's instance as the recovery manager counts them:
 /// heap bytes in its private heap plus what it owns in the exchange heap.
 pub fn owned_bytes(slot: &Slot) -> u64 {

@@ -21,27 +21,18 @@ mod proxy;
 mod supervisor;
 
 use fault_inject::Config;
-use lazarus_rt::{println, sys};
+use lazarus_rt::println;
 use tas_runtime::Recovery;
 
-/// Bytes of boot options searched for the self-test switch.
-const OPTIONS_BYTES: usize = 1024;
-
-fn selftest_requested() -> bool {
-    let mut buf = [0u8; OPTIONS_BYTES];
-    let n = sys::boot_options(&mut buf).unwrap_or(0);
-    core::str::from_utf8(&buf[..n]).is_ok_and(|t| t.split_ascii_whitespace().any(|w| w == "tas-selftest" || w == "test=tas"))
-}
-
 fn main() -> i32 {
-    if selftest_requested() {
+    let options = options::read();
+    if options.selftest {
         if let Err(e) = tas_runtime::init(Recovery::Unwind) {
             println!("tas: cannot register the fault handler: {e}");
             return 1;
         }
         return tas_runtime::selftest::run();
     }
-    let options = options::read();
     let recovery = if options.config == Config::Unwind { Recovery::Unwind } else { Recovery::Discard };
     if let Err(e) = tas_runtime::init(recovery) {
         println!("tas: cannot register the fault handler: {e}");

@@ -13,6 +13,9 @@ pub struct Options {
     pub config: Config,
     /// The campaign trial, if this boot is one.
     pub trial: Option<CmdlineFragment>,
+    /// Run the runtime's recovery self-test instead of the servers
+    /// (`tas-selftest`, or the kernel's `test=tas` group).
+    pub selftest: bool,
 }
 
 /// Reads the boot options; a malformed trial is reported and ignored.
@@ -20,6 +23,7 @@ pub fn read() -> Options {
     let mut buf = [0u8; OPTIONS_BYTES];
     let n = sys::boot_options(&mut buf).unwrap_or(0);
     let text = core::str::from_utf8(&buf[..n]).unwrap_or("");
+    let selftest = text.split_ascii_whitespace().any(|w| w == "tas-selftest" || w == "test=tas");
     let trial = match CmdlineFragment::from_cmdline(text) {
         Ok(t) => t,
         Err(e) => {
@@ -37,5 +41,5 @@ pub fn read() -> Options {
             }
         }
     });
-    Options { config: config.unwrap_or(Config::Unwind), trial }
+    Options { config: config.unwrap_or(Config::Unwind), trial, selftest }
 }

@@ -161,7 +161,7 @@ impl Supervisor {
         match action.step {
             Step::Stop | Step::DropState => {
                 let before = owned_bytes(slot);
-                let state = slot.state.take().or(slot.abandoned.take());
+                let state = slot.state.take();
                 if self.config == Config::Unwind {
                     let _entered = heap::enter(slot.heap);
                     drop(state);
@@ -178,9 +178,7 @@ impl Supervisor {
             Step::Reclaim => {
                 // The backstop: a discarded instance's state is forgotten
                 // (its heap goes), never dropped.
-                if let Some(abandoned) = slot.abandoned.take().or(slot.state.take()) {
-                    core::mem::forget(abandoned);
-                }
+                slot.forget_instances();
                 heap::reset(slot.heap);
                 let left = slot.exchange_owned as u64;
                 slot.exchange_owned = 0;
@@ -222,9 +220,7 @@ impl Supervisor {
             Step::RestoreKeptState => StepOutcome::Done,
             Step::Serve => StepOutcome::Owns(heap_bytes(owned_bytes(slot))),
             Step::Retire => {
-                if let Some(state) = slot.state.take().or(slot.abandoned.take()) {
-                    core::mem::forget(state);
-                }
+                slot.forget_instances();
                 let name = slot.id.name();
                 self.note(format!("{name} is dead: calls to it fail from now on"));
                 StepOutcome::Done
