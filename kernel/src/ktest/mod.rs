@@ -10,6 +10,7 @@ mod memory;
 mod recovery;
 mod runner;
 mod selftest;
+mod services;
 mod shell;
 mod tas;
 mod threads;

@@ -9,11 +9,9 @@
 
 use alloc::format;
 
+use super::services::run_with_tas;
 use super::{Case, Group};
-use crate::ramdisk;
-use crate::thread::ipc::{self, EndpointId};
-use crate::thread::{self, FaultPolicy};
-use crate::usermode::{run_user_with, UserExit, UserProgram};
+use crate::usermode::UserExit;
 
 /// The group.
 pub static GROUP: Group = Group {
@@ -23,26 +21,9 @@ pub static GROUP: Group = Group {
     ],
 };
 
-fn program(name: &str) -> &'static [u8] {
-    ramdisk::program(name).expect("ramdisk readable").unwrap_or_else(|| panic!("the ramdisk has {name}"))
-}
-
-/// Starts a TAS serving a new endpoint; returns the endpoint.
-fn start_tas() -> EndpointId {
-    let ep = ipc::create_endpoint();
-    let handle = ipc::handle(ep);
-    thread::spawn("tas", FaultPolicy::Panic, move || {
-        let exit = run_user_with(UserProgram::Elf(program("tas")), &[handle]).expect("tas loads");
-        crate::kprintln!("tas ended: {exit:?}");
-    })
-    .expect("spawn the TAS");
-    ep
-}
-
 /// Runs `name` against a fresh TAS; panics unless it exits 0.
 fn run_against_tas(name: &str) {
-    let ep = start_tas();
-    match run_user_with(UserProgram::Elf(program(name)), &[ipc::handle(ep)]).expect("loads") {
+    match run_with_tas(name) {
         UserExit::Exited(0) => {}
         UserExit::Exited(code) => panic!("{}", format!("{name} failed with code {code} (its output is above)")),
         UserExit::Faulted(r) => panic!("{name} faulted: {r}"),

@@ -36,7 +36,7 @@ mod status;
 pub mod system;
 
 pub use env::Env;
-pub use message::{pack_bytes, unpack_bytes, Payload, Reply, Request, PAYLOAD_BYTES, PAYLOAD_WORDS};
+pub use message::{pack_bytes, unpack_bytes, Payload, Reply, Request, EXPECT_MAX, PAYLOAD_BYTES, PAYLOAD_WORDS};
 pub use name::{Name, NAME_MAX};
 pub use ops::console::ConsoleOp;
 pub use ops::crashtest::CrashtestOp;

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! request  word 0: server (bits 0-7) | operation (8-15) | argument (16-31)
-//!                  | payload length in bytes (32-39); bits 40-63 zero
+//!                  | payload length in bytes (32-39)
+//!                  | expected generation (40-63; 0: whichever instance serves)
 //!          words 1-3: payload
 //! reply    word 0: status (bits 0-7) | payload length (8-15)
 //!                  | generation of the answering instance (16-63)
@@ -21,10 +22,12 @@ pub const PAYLOAD_BYTES: usize = PAYLOAD_WORDS * 8;
 const OP_SHIFT: u32 = 8;
 const ARG_SHIFT: u32 = 16;
 const LEN_SHIFT: u32 = 32;
-const RESERVED_SHIFT: u32 = 40;
+const EXPECT_SHIFT: u32 = 40;
 const GENERATION_SHIFT: u32 = 16;
 /// Largest generation a reply carries (48 bits).
 const GENERATION_MAX: u64 = (1 << (64 - GENERATION_SHIFT)) - 1;
+/// Largest generation a request can expect (24 bits).
+pub const EXPECT_MAX: u32 = (1 << (64 - EXPECT_SHIFT)) - 1;
 
 /// Up to [`PAYLOAD_BYTES`] bytes (or three words) of a request or reply.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -96,12 +99,17 @@ pub struct Request {
     pub arg: u16,
     /// The payload.
     pub payload: Payload,
+    /// The generation of the instance the caller means (0: whichever
+    /// serves). Any other instance answers `StaleGeneration` without
+    /// running the request: state the caller learned from an older
+    /// instance, beyond what the server keeps, is gone.
+    pub expect: u32,
 }
 
 impl Request {
-    /// A request with no payload.
+    /// A request with no payload, to whichever instance serves.
     pub const fn new(server: ServerId, op: u8, arg: u16) -> Self {
-        Request { server, op, arg, payload: Payload::EMPTY }
+        Request { server, op, arg, payload: Payload::EMPTY, expect: 0 }
     }
 
     /// This request with `payload`.
@@ -110,23 +118,40 @@ impl Request {
         self
     }
 
+    /// This request, for instance `generation` only; `None` past
+    /// [`EXPECT_MAX`].
+    pub const fn expecting(mut self, generation: u32) -> Option<Self> {
+        if generation > EXPECT_MAX {
+            return None;
+        }
+        self.expect = generation;
+        Some(self)
+    }
+
+    /// Whether the instance of `generation` may serve this request (the
+    /// proxy's check): it expects no instance, or that one.
+    pub fn is_for(&self, generation: u64) -> bool {
+        self.expect == 0 || u64::from(self.expect) == generation
+    }
+
     /// The message words.
     pub fn encode(&self) -> [u64; 4] {
         let w0 = self.server as u64
             | u64::from(self.op) << OP_SHIFT
             | u64::from(self.arg) << ARG_SHIFT
-            | u64::from(self.payload.len) << LEN_SHIFT;
+            | u64::from(self.payload.len) << LEN_SHIFT
+            | u64::from(self.expect.min(EXPECT_MAX)) << EXPECT_SHIFT;
         let [a, b, c] = self.payload.words;
         [w0, a, b, c]
     }
 
-    /// The request in `words`; `BadRequest` for an unknown server, a
-    /// payload length over [`PAYLOAD_BYTES`] or reserved bits set.
+    /// The request in `words`; `BadRequest` for an unknown server or a
+    /// payload length over [`PAYLOAD_BYTES`].
     pub fn decode(words: [u64; 4]) -> Result<Self, Status> {
         let w0 = words[0];
         let server = ServerId::from_number(w0 as u8).ok_or(Status::BadRequest)?;
         let len = (w0 >> LEN_SHIFT) as u8;
-        if w0 >> RESERVED_SHIFT != 0 || usize::from(len) > PAYLOAD_BYTES {
+        if usize::from(len) > PAYLOAD_BYTES {
             return Err(Status::BadRequest);
         }
         Ok(Request {
@@ -134,6 +159,7 @@ impl Request {
             op: (w0 >> OP_SHIFT) as u8,
             arg: (w0 >> ARG_SHIFT) as u16,
             payload: Payload { len, words: [words[1], words[2], words[3]] },
+            expect: (w0 >> EXPECT_SHIFT) as u32,
         })
     }
 }
@@ -191,6 +217,12 @@ mod tests {
     fn requests_round_trip() {
         let r = Request::new(ServerId::Fs, 7, 0xBEEF).with(Payload::bytes(b"hello, world").unwrap());
         assert_eq!(Request::decode(r.encode()), Ok(r));
+        let pinned = r.expecting(EXPECT_MAX).unwrap();
+        assert_eq!(Request::decode(pinned.encode()), Ok(pinned));
+        assert_eq!(r.expecting(EXPECT_MAX + 1), None);
+        assert!(r.is_for(1) && r.is_for(9), "no expectation: any instance");
+        let at_two = r.expecting(2).unwrap();
+        assert!(at_two.is_for(2) && !at_two.is_for(3));
         let (bytes, len) = r.payload.to_bytes();
         assert_eq!(&bytes[..len], b"hello, world");
     }
@@ -199,7 +231,6 @@ mod tests {
     fn malformed_requests_are_refused() {
         assert_eq!(Request::decode([0xFF, 0, 0, 0]), Err(Status::BadRequest), "unknown server");
         assert_eq!(Request::decode([2 | 25 << 32, 0, 0, 0]), Err(Status::BadRequest), "payload too long");
-        assert_eq!(Request::decode([2 | 1 << 50, 0, 0, 0]), Err(Status::BadRequest), "reserved bits");
         assert_eq!(Payload::bytes(&[0; PAYLOAD_BYTES + 1]), None);
     }
 

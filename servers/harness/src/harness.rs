@@ -42,6 +42,9 @@ impl<S: Server> Harness<S> {
     /// `ServerFault` (with the faulting generation) if it panicked, after
     /// which the server has been restarted.
     pub fn call(&mut self, request: &Request) -> Reply {
+        if !request.is_for(self.generation) {
+            return Reply { status: Status::StaleGeneration, generation: self.generation, payload: Payload::EMPTY };
+        }
         let (server, env) = (&mut self.server, &mut self.env);
         let outcome = catch_unwind(AssertUnwindSafe(|| server.as_mut().map(|server| server.handle(env, request))));
         match outcome {

@@ -77,6 +77,9 @@ impl System {
             Some(ManagerState::Dead { .. }) | None => return reply(generation, Err(Status::ServerDead)),
             Some(_) => return reply(generation, Err(Status::Restarting)),
         }
+        if !request.is_for(u64::from(generation)) {
+            return reply(generation, Err(Status::StaleGeneration));
+        }
         let Some(state) = slot.state.as_mut() else { return reply(generation, Err(Status::Restarting)) };
         let state_at = proxy::place_in_heap(slot.heap, &**state);
         let mut env = SiteEnv {

@@ -94,6 +94,14 @@ fn call(request: &Request, retry: Retry) -> Result<Payload, ClientError> {
     }
 }
 
+/// Sends `request` once and returns the reply whatever its status: for
+/// callers that look at the status and generation themselves (tests,
+/// tools). Only an IPC failure or an undecodable reply is an error.
+pub fn send(request: &Request) -> Result<Reply, ClientError> {
+    let words = transport::exchange(request.encode()).map_err(ClientError::Ipc)?;
+    Reply::decode(words).map_err(|_| ClientError::BadReply)
+}
+
 /// A request to `server` with operation `op`.
 fn request(server: ServerId, op: u8, arg: u16, payload: Payload) -> Request {
     Request::new(server, op, arg).with(payload)
@@ -357,11 +365,82 @@ pub mod console {
     }
 }
 
+pub mod system {
+    //! The TAS's own requests (`server_api::system`): each server's state
+    //! and counters, faults armed by hand, and the recovery log.
+
+    use server_api::system::SystemOp;
+
+    use super::*;
+
+    pub use server_api::system::{ServerInfo, ServerState};
+
+    fn system_request(op: SystemOp, arg: u16, payload: Payload) -> Request {
+        request(ServerId::System, op as u8, arg, payload)
+    }
+
+    /// The state and counters of the `index`-th server in start order,
+    /// `None` past the last. Retried.
+    pub fn info(index: u16) -> Result<Option<ServerInfo>, ClientError> {
+        match call(&system_request(SystemOp::Info, index, Payload::EMPTY), Retry::Idempotent) {
+            Ok(payload) => ServerInfo::decode(&payload).map(Some).ok_or(ClientError::BadReply),
+            Err(ClientError::Server(Status::NotFound)) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The state and counters of `server`; `Server(NotFound)` if the TAS
+    /// does not run it.
+    pub fn info_of(server: ServerId) -> Result<ServerInfo, ClientError> {
+        for index in 0.. {
+            match info(index)? {
+                Some(info) if info.server == server => return Ok(info),
+                Some(_) => {}
+                None => break,
+            }
+        }
+        Err(ClientError::Server(Status::NotFound))
+    }
+
+    /// Arms the fault `model` (an injector model, or `pagefault`, `gp`,
+    /// `ud`, `divide`) in `server`: it fires at the server's next
+    /// injection site. `Server(BadRequest)` for an unknown model,
+    /// `Server(NotFound)` for an unknown server. Sent once.
+    pub fn inject(server: ServerId, model: &str) -> Result<(), ClientError> {
+        let payload = Payload::bytes(model.as_bytes()).ok_or(ClientError::Invalid)?;
+        call(&system_request(SystemOp::Inject, server as u16, payload), Retry::Once).map(drop)
+    }
+
+    /// Line `index` of the recovery log (oldest kept first) into `buf`,
+    /// cut to its length; the bytes written, or `None` past the last
+    /// line. Retried.
+    pub fn log_line(index: u16, buf: &mut [u8]) -> Result<Option<usize>, ClientError> {
+        let mut written = 0;
+        loop {
+            let offset = Payload::word(written as u64);
+            let piece = match call(&system_request(SystemOp::Log, index, offset), Retry::Idempotent) {
+                Ok(payload) => payload,
+                Err(ClientError::Server(Status::NotFound)) => return Ok(None),
+                Err(error) => return Err(error),
+            };
+            let (bytes, len) = piece.to_bytes();
+            let room = buf.len() - written;
+            let taken = len.min(room);
+            buf[written..written + taken].copy_from_slice(&bytes[..taken]);
+            written += taken;
+            if len < PAYLOAD_BYTES || taken < len || written == buf.len() {
+                return Ok(Some(written));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::vec::Vec;
 
     use server_api::ops::crashtest::COMPUTE_WORDS_MAX;
+    use server_api::FsOp;
 
     use super::*;
 
@@ -370,6 +449,7 @@ mod tests {
         //! which unwind a faulting server and restart it as the TAS does.
 
         use std::cell::RefCell;
+        use std::string::String;
         use std::vec::Vec;
 
         use console_server::ConsoleServer;
@@ -377,7 +457,8 @@ mod tests {
         use fs_server::FileServer;
         use name_server::NameServer;
         use server_harness::Harness;
-        use server_api::{Payload, Reply, Request, ServerId, Status};
+        use server_api::system::{ServerInfo, ServerState, SystemOp};
+        use server_api::{Payload, Reply, Request, ServerId, Status, PAYLOAD_BYTES};
 
         use crate::ipc::Message;
         use crate::SyscallError;
@@ -398,6 +479,10 @@ mod tests {
             pub ipc_error: Option<SyscallError>,
             /// Answer the next call with these words.
             pub garbage: Option<Message>,
+            /// The recovery log the system server answers from.
+            pub log: Vec<String>,
+            /// Faults armed by hand: the server and the model.
+            pub injected: Vec<(ServerId, String)>,
         }
 
         impl Tas {
@@ -412,6 +497,8 @@ mod tests {
                     restarting: 0,
                     ipc_error: None,
                     garbage: None,
+                    log: Vec::new(),
+                    injected: Vec::new(),
                 }
             }
 
@@ -441,7 +528,55 @@ mod tests {
                     ServerId::Name => self.name.call(request),
                     ServerId::Crashtest => self.crashtest.call(request),
                     ServerId::Console => self.console.call(request),
-                    ServerId::System => Reply { status: Status::BadRequest, generation: 0, payload: Payload::EMPTY },
+                    ServerId::System => {
+                        let result = self.system(request);
+                        Reply {
+                            status: result.err().unwrap_or(Status::Ok),
+                            generation: 0,
+                            payload: result.unwrap_or(Payload::EMPTY),
+                        }
+                    }
+                }
+            }
+
+            /// The system server, in start order console, name, fs,
+            /// crashtest as in the TAS.
+            fn system(&mut self, request: &Request) -> Result<Payload, Status> {
+                match SystemOp::from_number(request.op).ok_or(Status::BadRequest)? {
+                    SystemOp::Info => {
+                        let (server, generation) = match request.arg {
+                            0 => (ServerId::Console, self.console.generation()),
+                            1 => (ServerId::Name, self.name.generation()),
+                            2 => (ServerId::Fs, self.fs.generation()),
+                            3 => (ServerId::Crashtest, self.crashtest.generation()),
+                            _ => return Err(Status::NotFound),
+                        };
+                        let generation = generation as u32;
+                        let info = ServerInfo {
+                            server,
+                            state: ServerState::Serving,
+                            generation,
+                            restarts: generation - 1,
+                            faults: generation - 1,
+                            released_by_unwinding: 0,
+                            reclaimed_by_backstop: 0,
+                            leaked: 0,
+                            median_latency_us: 0,
+                        };
+                        Ok(info.encode())
+                    }
+                    SystemOp::Inject => {
+                        let server = ServerId::from_number(request.arg as u8).ok_or(Status::NotFound)?;
+                        let (bytes, len) = request.payload.to_bytes();
+                        let model = String::from_utf8(bytes[..len].to_vec()).map_err(|_| Status::BadRequest)?;
+                        self.injected.push((server, model));
+                        Ok(Payload::EMPTY)
+                    }
+                    SystemOp::Log => {
+                        let line = self.log.get(usize::from(request.arg)).ok_or(Status::NotFound)?;
+                        let rest = line.as_bytes().get(request.payload.words[0] as usize..).unwrap_or(&[]);
+                        Payload::bytes(&rest[..rest.len().min(PAYLOAD_BYTES)]).ok_or(Status::BadRequest)
+                    }
                 }
             }
         }
@@ -597,5 +732,42 @@ mod tests {
         let no_handle = Reply { status: Status::Ok, generation: 1, payload: Payload::word(1 << 20) };
         sim::with(|tas| tas.garbage = Some(no_handle.encode()));
         assert_eq!(fs::open("f", true), Err(ClientError::BadReply));
+    }
+
+    #[test]
+    fn the_system_server_lists_servers_takes_injections_and_reads_the_log() {
+        let listed: Vec<_> = (0..).map_while(|i| system::info(i).unwrap()).map(|i| i.server).collect();
+        assert_eq!(listed, [ServerId::Console, ServerId::Name, ServerId::Fs, ServerId::Crashtest]);
+        assert_eq!(crashtest::panic(), Err(ClientError::Server(Status::ServerFault)));
+        let crashtest = system::info_of(ServerId::Crashtest).unwrap();
+        assert_eq!((crashtest.generation, crashtest.restarts), (2, 1));
+        system::inject(ServerId::Fs, "stackoverflow").unwrap();
+        sim::with(|tas| assert_eq!(tas.injected, [(ServerId::Fs, "stackoverflow".into())]));
+        assert_eq!(system::inject(ServerId::Fs, "a model name longer than a payload"), Err(ClientError::Invalid));
+
+        let long = "fs generation 2 started: restored its kept state (1466 words)";
+        sim::with(|tas| tas.log = vec![long.into(), "x".repeat(PAYLOAD_BYTES)]);
+        let mut buf = [0u8; 128];
+        assert_eq!(system::log_line(0, &mut buf), Ok(Some(long.len())));
+        assert_eq!(&buf[..long.len()], long.as_bytes());
+        let mut small = [0u8; 30];
+        assert_eq!(system::log_line(0, &mut small), Ok(Some(30)), "cut to the buffer");
+        assert_eq!(&small, &long.as_bytes()[..30]);
+        assert_eq!(system::log_line(1, &mut buf), Ok(Some(PAYLOAD_BYTES)), "a line of exactly one piece");
+        assert_eq!(system::log_line(2, &mut buf), Ok(None));
+    }
+
+    #[test]
+    fn a_request_for_an_older_instance_gets_the_typed_error() {
+        let h = fs::open("kept", true).unwrap();
+        let pinned = |generation| {
+            Request::new(ServerId::Fs, FsOp::Size as u8, h.0).expecting(generation).unwrap()
+        };
+        assert_eq!(send(&pinned(1)).map(|r| r.status), Ok(Status::Ok));
+        sim::with(|tas| tas.fs.restart());
+        let stale = send(&pinned(1)).unwrap();
+        assert_eq!((stale.status, stale.generation), (Status::StaleGeneration, 2));
+        assert_eq!(send(&pinned(2)).map(|r| r.status), Ok(Status::Ok), "the current instance serves");
+        assert_eq!(fs::size(h), Ok(0), "a request for any instance is served");
     }
 }

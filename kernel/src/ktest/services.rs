@@ -1,0 +1,35 @@
+//! What the tests of the servers share: a trusted address space of their
+//! own to run a user program against.
+//!
+//! Each call starts a new TAS (its own process serving a new endpoint), so
+//! a case sees servers at generation 1 whatever the cases before it did.
+//! The TAS stays blocked on its endpoint after the program ends.
+
+use crate::ramdisk;
+use crate::thread::ipc::{self, EndpointId};
+use crate::thread::{self, FaultPolicy};
+use crate::usermode::{run_user_with, UserExit, UserProgram};
+
+/// The image `name` from the ramdisk.
+pub fn program(name: &str) -> &'static [u8] {
+    ramdisk::program(name).expect("ramdisk readable").unwrap_or_else(|| panic!("the ramdisk has {name}"))
+}
+
+/// Starts a TAS serving a new endpoint; returns the endpoint.
+fn start_tas() -> EndpointId {
+    let ep = ipc::create_endpoint();
+    let handle = ipc::handle(ep);
+    thread::spawn("tas", FaultPolicy::Panic, move || {
+        let exit = run_user_with(UserProgram::Elf(program("tas")), &[handle]).expect("tas loads");
+        crate::kprintln!("tas ended: {exit:?}");
+    })
+    .expect("spawn the TAS");
+    ep
+}
+
+/// Runs the program `name` with a fresh TAS's endpoint as its handle 0;
+/// how it ended.
+pub fn run_with_tas(name: &str) -> UserExit {
+    let ep = start_tas();
+    run_user_with(UserProgram::Elf(program(name)), &[ipc::handle(ep)]).expect("the program loads")
+}
