@@ -18,8 +18,29 @@ pub static GROUP: Group = Group {
     name: "recovery",
     cases: &[
         Case { name: "the_workload_passes_with_no_fault", run: workload_passes },
+        Case { name: "every_fault_kind_in_every_server_is_recovered", run: || check(0) },
+        Case { name: "a_stale_generation_gets_the_typed_error", run: || check(1) },
+        Case { name: "an_idempotent_request_is_retried_and_succeeds", run: || check(2) },
+        Case { name: "a_thousand_fs_restarts_lose_nothing", run: || check(3) },
+        Case { name: "kept_state_bit_flips_are_corrected_or_detected", run: || check(4) },
+        Case { name: "the_policy_escalates_after_too_many_faults", run: || check(5) },
     ],
 };
+
+/// How the `recoverytest` program ended: it runs once, for all the cases
+/// that read its checks.
+static CHECKS: spin::Once<UserExit> = spin::Once::new();
+
+/// Passes if check `bit` of `user/recoverytest` (its `checks::ALL`, in
+/// the same order as the cases above) held: its exit code has the bit
+/// clear. The program prints each check's details.
+fn check(bit: u32) {
+    match CHECKS.call_once(|| run_with_tas("recoverytest")) {
+        UserExit::Exited(code) if code & (1 << bit) == 0 => {}
+        UserExit::Exited(code) => panic!("{}", format!("check {bit} failed (exit code {code:#b}; its output is above)")),
+        UserExit::Faulted(r) => panic!("recoverytest faulted: {r}"),
+    }
+}
 
 /// Runs `name` against a fresh TAS; panics unless it exits 0.
 fn run_against_tas(name: &str) {

@@ -6,8 +6,10 @@
 //! | 0 `Info` | index in start order | — | [`ServerInfo`] words |
 //! | 1 `Inject` | server number | the model's name (bytes) | — |
 //! | 2 `Log` | line index | word 0: byte offset | up to 24 bytes of the line (`len` 0: past its end) |
+//! | 3 `Usage` | index in start order | — | [`ServerUsage`] words |
 //!
-//! `Info` past the last server and `Log` past the last line answer `NotFound`.
+//! `Info` and `Usage` past the last server and `Log` past the last line
+//! answer `NotFound`.
 
 use crate::message::Payload;
 use crate::server_id::ServerId;
@@ -22,6 +24,8 @@ pub enum SystemOp {
     Inject = 1,
     /// A piece of one line of the recovery log.
     Log = 2,
+    /// One server's memory now: heap and kept-state store.
+    Usage = 3,
 }
 
 impl SystemOp {
@@ -31,6 +35,7 @@ impl SystemOp {
             0 => Some(SystemOp::Info),
             1 => Some(SystemOp::Inject),
             2 => Some(SystemOp::Log),
+            3 => Some(SystemOp::Usage),
             _ => None,
         }
     }
@@ -119,6 +124,51 @@ impl ServerInfo {
     }
 }
 
+/// What `Usage` reports about one server's memory: what a recovery must
+/// bring back to its baseline, and what its kept-state store has been
+/// through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerUsage {
+    /// Bytes allocated in its private heap now (the running instance's
+    /// state; after a recovery, back to what a fresh instance holds).
+    pub heap_bytes: u32,
+    /// Size of its private heap.
+    pub heap_capacity: u32,
+    /// Size of its kept-state store in bytes (0: it keeps nothing).
+    pub store_bytes: u32,
+    /// Single-bit errors in the store corrected, over all its restores.
+    pub corrected: u32,
+    /// Restores that found the store damaged beyond correction (a
+    /// double-bit error) and started clean instead.
+    pub damaged: u32,
+}
+
+impl ServerUsage {
+    /// The reply payload: word 0 heap bytes (bits 0-31), heap capacity
+    /// (32-63); word 1 store bytes (0-31), corrected (32-63); word 2
+    /// damaged (0-31).
+    pub fn encode(&self) -> Payload {
+        let pair = |low: u32, high: u32| u64::from(low) | u64::from(high) << 32;
+        Payload::words([
+            pair(self.heap_bytes, self.heap_capacity),
+            pair(self.store_bytes, self.corrected),
+            u64::from(self.damaged),
+        ])
+    }
+
+    /// The usage in a reply payload.
+    pub fn decode(payload: &Payload) -> Self {
+        let [w0, w1, w2] = payload.words;
+        ServerUsage {
+            heap_bytes: w0 as u32,
+            heap_capacity: (w0 >> 32) as u32,
+            store_bytes: w1 as u32,
+            corrected: (w1 >> 32) as u32,
+            damaged: w2 as u32,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +188,13 @@ mod tests {
         };
         assert_eq!(ServerInfo::decode(&info.encode()), Some(info));
         assert_eq!(SystemOp::from_number(2), Some(SystemOp::Log));
-        assert_eq!(SystemOp::from_number(3), None);
+        assert_eq!(SystemOp::from_number(3), Some(SystemOp::Usage));
+        assert_eq!(SystemOp::from_number(4), None);
+    }
+
+    #[test]
+    fn usage_round_trips() {
+        let usage = ServerUsage { heap_bytes: 5016, heap_capacity: 196_608, store_bytes: 11_728, corrected: 3, damaged: 1 };
+        assert_eq!(ServerUsage::decode(&usage.encode()), usage);
     }
 }

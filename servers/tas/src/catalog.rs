@@ -11,7 +11,7 @@ use name_server::NameServer;
 use server_api::{Server, ServerId};
 use tas_runtime::heap::HeapId;
 
-use crate::instance::{init_of, Slot};
+use crate::instance::{init_of, Slot, StoreEvents};
 
 fn slot<S: Server + 'static>(id: ServerId, heap_index: usize) -> Slot {
     Slot {
@@ -25,6 +25,7 @@ fn slot<S: Server + 'static>(id: ServerId, heap_index: usize) -> Slot {
         // Allocated now, in the exchange heap: it outlives every instance.
         kept: vec![0; S::KEPT_WORDS],
         exchange_owned: 0,
+        store: StoreEvents::default(),
     }
 }
 

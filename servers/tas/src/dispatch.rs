@@ -7,7 +7,7 @@ use alloc::string::String;
 use lazarus_rt::ipc::{self, Handle};
 use lazarus_rt::println;
 use recovery_manager::ServerState as ManagerState;
-use server_api::system::{ServerInfo, ServerState, SystemOp};
+use server_api::system::{ServerInfo, ServerState, ServerUsage, SystemOp};
 use server_api::{Payload, Reply, Request, ServerId, Status, PAYLOAD_BYTES};
 use tas_runtime::Recovery;
 
@@ -139,6 +139,18 @@ impl System {
                 let name = core::str::from_utf8(&bytes[..len]).map_err(|_| Status::BadRequest)?;
                 self.injector.arm_manual(server, name).ok_or(Status::BadRequest)?;
                 Ok(Payload::EMPTY)
+            }
+            SystemOp::Usage => {
+                let slot = self.supervisor.slots.get(usize::from(request.arg)).ok_or(Status::NotFound)?;
+                let sat = |v: u64| v.min(u64::from(u32::MAX)) as u32;
+                let usage = ServerUsage {
+                    heap_bytes: sat(tas_runtime::heap::in_use(slot.heap).0 as u64),
+                    heap_capacity: sat(tas_runtime::heap::region(slot.heap).1),
+                    store_bytes: sat(slot.kept.len() as u64 * 8),
+                    corrected: sat(slot.store.corrected),
+                    damaged: slot.store.damaged,
+                };
+                Ok(usage.encode())
             }
             SystemOp::Log => {
                 let line: &String = self.supervisor.log.get(usize::from(request.arg)).ok_or(Status::NotFound)?;

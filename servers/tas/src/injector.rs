@@ -32,6 +32,9 @@ enum What {
     Model(Model),
     InvalidOpcode,
     DivideError,
+    /// Bits flipped in one word of the kept-state store (1 or 2); no
+    /// fault now, the damage shows at the next restore.
+    StoreFlip { bits: u32 },
 }
 
 /// A fault waiting to fire.
@@ -81,9 +84,13 @@ impl Injector {
     }
 
     /// Arms a fault by hand, by name: a campaign model (`panic`, `hang`,
-    /// `stackoverflow`, `cfi`, `wildptr`, `memflip`) or a CPU exception
-    /// (`pagefault`, `gp`, `ud`, `divide`). It fires at the server's next
-    /// injection site. `None` for an unknown name.
+    /// `stackoverflow`, `cfi`, `wildptr`, `memflip`), a CPU exception
+    /// (`pagefault`, `gp`, `ud`, `divide`), or damage to the kept-state
+    /// store (`storeflip`: one bit of a word picked by the clock, which
+    /// the next restore corrects; `storeflip2`: two bits of the store's
+    /// first word, its superblock, which every restore reads and none can
+    /// correct). It fires at the server's next injection site. `None` for
+    /// an unknown name.
     pub fn arm_manual(&mut self, target: ServerId, name: &str) -> Option<()> {
         let site = Location::Site(0);
         let (what, location) = match name {
@@ -91,6 +98,8 @@ impl Injector {
             "gp" => (What::Model(Model::Wildptr), Location::WildPtr { kind: PointerKind::Wild, site: 0 }),
             "ud" => (What::InvalidOpcode, site),
             "divide" => (What::DivideError, site),
+            "storeflip" => (What::StoreFlip { bits: 1 }, site),
+            "storeflip2" => (What::StoreFlip { bits: 2 }, site),
             "regflip" => return None,
             other => {
                 let model: Model = other.parse().ok()?;
@@ -168,6 +177,7 @@ fn fire(armed: Armed, regions: Regions<'_>) {
             core::hint::black_box(faults::divide_error());
             return;
         }
+        What::StoreFlip { bits } => return flip_store(regions.kept, bits),
     };
     match (model, armed.location) {
         (Model::Panic, _) => panic!("injected panic in {}", armed.target),
@@ -209,4 +219,18 @@ fn fire(armed: Armed, regions: Regions<'_>) {
         }
         (model, location) => println!("inject: {model} does not take the location {location}; nothing injected"),
     }
+}
+
+/// Flips `bits` (1 or 2) low bits of one word of the kept-state store:
+/// for one bit, a word picked by the clock; for two, word 0.
+fn flip_store(kept: &mut [u64], bits: u32) {
+    if kept.is_empty() {
+        println!("storeflip: the target keeps nothing; nothing changed");
+        return;
+    }
+    let word = if bits == 1 { (sys::uptime_ns() / 1000) as usize % kept.len() } else { 0 };
+    let bit = if bits == 1 { (sys::uptime_ns() % 64) as u32 } else { 0 };
+    let mask = if bits == 1 { 1u64 << bit } else { 0b11 };
+    kept[word] ^= mask;
+    println!("storeflip: word {word} of the kept-state store, mask {mask:#x}");
 }

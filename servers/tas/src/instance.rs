@@ -53,6 +53,30 @@ pub struct Slot {
     /// Exchange-heap bytes the instance owned at its last fault, after the
     /// unwind (or discard): the in-flight request's leftovers.
     pub exchange_owned: usize,
+    /// What its restores found in the kept-state store.
+    pub store: StoreEvents,
+}
+
+/// What a server's restores found in its kept-state store, over all its
+/// instances.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StoreEvents {
+    /// Single-bit errors corrected.
+    pub corrected: u64,
+    /// Restores that found the store damaged beyond correction and started
+    /// clean.
+    pub damaged: u32,
+}
+
+impl StoreEvents {
+    /// Counts what one `init` said of the store.
+    pub fn count(&mut self, note: InitNote) {
+        match note {
+            InitNote::Restored { corrected } => self.corrected += corrected,
+            InitNote::DamagedFormatted => self.damaged += 1,
+            InitNote::NothingKept | InitNote::Formatted => {}
+        }
+    }
 }
 
 impl Slot {

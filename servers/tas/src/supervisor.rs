@@ -198,6 +198,7 @@ impl Supervisor {
                 match started {
                     Ok((state, note)) => {
                         slot.state = Some(state);
+                        slot.store.count(note);
                         let generation = slot.generation;
                         let what = match note {
                             InitNote::NothingKept => String::from("keeps nothing"),

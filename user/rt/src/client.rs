@@ -373,7 +373,7 @@ pub mod system {
 
     use super::*;
 
-    pub use server_api::system::{ServerInfo, ServerState};
+    pub use server_api::system::{ServerInfo, ServerState, ServerUsage};
 
     fn system_request(op: SystemOp, arg: u16, payload: Payload) -> Request {
         request(ServerId::System, op as u8, arg, payload)
@@ -384,6 +384,16 @@ pub mod system {
     pub fn info(index: u16) -> Result<Option<ServerInfo>, ClientError> {
         match call(&system_request(SystemOp::Info, index, Payload::EMPTY), Retry::Idempotent) {
             Ok(payload) => ServerInfo::decode(&payload).map(Some).ok_or(ClientError::BadReply),
+            Err(ClientError::Server(Status::NotFound)) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The memory of the `index`-th server in start order (heap, kept-state
+    /// store), `None` past the last. Retried.
+    pub fn usage(index: u16) -> Result<Option<ServerUsage>, ClientError> {
+        match call(&system_request(SystemOp::Usage, index, Payload::EMPTY), Retry::Idempotent) {
+            Ok(payload) => Ok(Some(ServerUsage::decode(&payload))),
             Err(ClientError::Server(Status::NotFound)) => Ok(None),
             Err(error) => Err(error),
         }
@@ -457,7 +467,7 @@ mod tests {
         use fs_server::FileServer;
         use name_server::NameServer;
         use server_harness::Harness;
-        use server_api::system::{ServerInfo, ServerState, SystemOp};
+        use server_api::system::{ServerInfo, ServerState, ServerUsage, SystemOp};
         use server_api::{Payload, Reply, Request, ServerId, Status, PAYLOAD_BYTES};
 
         use crate::ipc::Message;
@@ -571,6 +581,17 @@ mod tests {
                         let model = String::from_utf8(bytes[..len].to_vec()).map_err(|_| Status::BadRequest)?;
                         self.injected.push((server, model));
                         Ok(Payload::EMPTY)
+                    }
+                    SystemOp::Usage => {
+                        let kept = match request.arg {
+                            0 => self.console.env.kept.len(),
+                            1 => self.name.env.kept.len(),
+                            2 => self.fs.env.kept.len(),
+                            3 => self.crashtest.env.kept.len(),
+                            _ => return Err(Status::NotFound),
+                        };
+                        let store_bytes = kept as u32 * 8;
+                        Ok(ServerUsage { heap_bytes: 0, heap_capacity: 0, store_bytes, corrected: 0, damaged: 0 }.encode())
                     }
                     SystemOp::Log => {
                         let line = self.log.get(usize::from(request.arg)).ok_or(Status::NotFound)?;
@@ -744,6 +765,9 @@ mod tests {
         system::inject(ServerId::Fs, "stackoverflow").unwrap();
         sim::with(|tas| assert_eq!(tas.injected, [(ServerId::Fs, "stackoverflow".into())]));
         assert_eq!(system::inject(ServerId::Fs, "a model name longer than a payload"), Err(ClientError::Invalid));
+        let fs_store = system::usage(2).unwrap().unwrap().store_bytes;
+        assert_eq!(fs_store as usize, 8 * <fs_server::FileServer as server_api::Server>::KEPT_WORDS);
+        assert_eq!(system::usage(4), Ok(None));
 
         let long = "fs generation 2 started: restored its kept state (1466 words)";
         sim::with(|tas| tas.log = vec![long.into(), "x".repeat(PAYLOAD_BYTES)]);
