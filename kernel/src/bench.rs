@@ -120,8 +120,11 @@ pub fn run(spec: &str) -> ! {
         kprintln!("bench: unknown set '{spec}' (only 'all')");
         exit_qemu(QemuExit::Failure);
     }
+    // The user benchmarks time requests to the TAS and its restarts too.
+    let service = ipc::create_endpoint();
+    crate::system::start_tas(service);
     match ramdisk::program("bench") {
-        Ok(Some(image)) => match run_user(UserProgram::Elf(image)) {
+        Ok(Some(image)) => match run_user_with(UserProgram::Elf(image), &[ipc::handle(service)]) {
             Ok(UserExit::Exited(0)) => {}
             other => kprintln!("bench: the user benchmarks failed: {other:?}"),
         },

@@ -38,7 +38,7 @@ fn run_program(name: &str, handles: &[ipc::Handle]) {
 }
 
 /// Starts the trusted address space in a thread of its own, serving `service`.
-fn start_tas(service: EndpointId) {
+pub fn start_tas(service: EndpointId) {
     let handle = ipc::handle(service);
     let started = thread::spawn(TAS_IMAGE, FaultPolicy::Panic, move || run_program(TAS_IMAGE, &[handle]));
     if let Err(e) = started {

@@ -1,7 +1,7 @@
 //! The `bench:` lines the guest prints, read into figures and shown as a
 //! table.
 //!
-//! A line is `bench: NAME median=N p90=N min=N samples=N`, in time-stamp
+//! A line is `bench: NAME median=N p90=N [p99=N] min=N samples=N`, in time-stamp
 //! counter ticks of the guest; `bench: end` closes the set. Under QEMU's
 //! `-icount shift=0` (which `cargo xtask bench` uses) one tick is one guest
 //! instruction.
@@ -17,6 +17,8 @@ pub struct BenchResult {
     pub median: u64,
     /// 90th percentile, in ticks.
     pub p90: u64,
+    /// 99th percentile, in ticks, if the guest reported it.
+    pub p99: Option<u64>,
     /// Minimum, in ticks.
     pub min: u64,
     /// Number of samples.
@@ -56,27 +58,32 @@ pub fn parse<'a>(lines: impl IntoIterator<Item = &'a str>) -> BenchRun {
 fn parse_result(rest: &str) -> Option<BenchResult> {
     let mut words = rest.split_whitespace();
     let name = words.next()?.to_owned();
-    let (mut median, mut p90, mut min, mut samples) = (None, None, None, None);
+    let (mut median, mut p90, mut p99, mut min, mut samples) = (None, None, None, None, None);
     for word in words {
         let (key, value) = word.split_once('=')?;
         let value: u64 = value.parse().ok()?;
         match key {
             "median" => median = Some(value),
             "p90" => p90 = Some(value),
+            "p99" => p99 = Some(value),
             "min" => min = Some(value),
             "samples" => samples = Some(value),
             _ => return None,
         }
     }
-    Some(BenchResult { name, median: median?, p90: p90?, min: min?, samples: samples? })
+    Some(BenchResult { name, median: median?, p90: p90?, p99, min: min?, samples: samples? })
 }
 
 /// The results as an aligned text table.
 pub fn table(results: &[BenchResult]) -> String {
     let width = results.iter().map(|r| r.name.len()).max().unwrap_or(0).max("benchmark".len());
-    let mut out = format!("{:<width$}  {:>10}  {:>10}  {:>10}  {:>7}\n", "benchmark", "median", "p90", "min", "samples");
+    let mut out = format!(
+        "{:<width$}  {:>10}  {:>10}  {:>10}  {:>10}  {:>7}\n",
+        "benchmark", "median", "p90", "p99", "min", "samples"
+    );
     for r in results {
-        let _ = writeln!(out, "{:<width$}  {:>10}  {:>10}  {:>10}  {:>7}", r.name, r.median, r.p90, r.min, r.samples);
+        let p99 = r.p99.map_or_else(|| "-".to_owned(), |p| p.to_string());
+        let _ = writeln!(out, "{:<width$}  {:>10}  {:>10}  {:>10}  {:>10}  {:>7}", r.name, r.median, r.p90, p99, r.min, r.samples);
     }
     out
 }
@@ -91,7 +98,7 @@ mod tests {
             "[ 0.1] INFO boot",
             "bench: null_syscall median=412 p90=430 min=400 samples=2001\r",
             "hello",
-            "bench: thread_switch median=1200 p90=1300 min=1100 samples=1001",
+            "bench: restart_fs median=90000 p90=95000 p99=99000 min=80000 samples=1000",
             "bench: the user benchmarks failed: Err(..)",
             "bench: end",
         ];
@@ -100,8 +107,9 @@ mod tests {
         assert_eq!(run.results.len(), 2);
         assert_eq!(
             run.results[0],
-            BenchResult { name: "null_syscall".into(), median: 412, p90: 430, min: 400, samples: 2001 }
+            BenchResult { name: "null_syscall".into(), median: 412, p90: 430, p99: None, min: 400, samples: 2001 }
         );
+        assert_eq!(run.results[1].p99, Some(99000));
         assert_eq!(run.problems, ["the user benchmarks failed: Err(..)"]);
     }
 
@@ -115,9 +123,12 @@ mod tests {
 
     #[test]
     fn table_aligns_columns() {
-        let t = table(&[BenchResult { name: "n".into(), median: 5, p90: 6, min: 4, samples: 3 }]);
+        let t = table(&[
+            BenchResult { name: "n".into(), median: 5, p90: 6, p99: None, min: 4, samples: 3 },
+            BenchResult { name: "longer".into(), median: 5, p90: 6, p99: Some(7), min: 4, samples: 3 },
+        ]);
         let lines: Vec<&str> = t.lines().collect();
-        assert_eq!(lines.len(), 2);
-        assert_eq!(lines[0].len(), lines[1].len());
+        assert_eq!(lines.len(), 3);
+        assert!(lines.iter().all(|l| l.len() == lines[0].len()));
     }
 }

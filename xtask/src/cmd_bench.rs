@@ -36,7 +36,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode, XtaskError> {
     let boot = runner::boot(&qemu, Duration::from_secs(args.timeout), &dir.join("bench.log"))?;
     let run = bench_report::parse(boot.lines.iter().map(String::as_str));
     let table = bench_report::table(&run.results);
-    println!("Guest instructions per operation (QEMU -icount shift=0; median, 90th percentile, minimum):");
+    println!("Guest instructions per operation (QEMU -icount shift=0; median, 90th and 99th percentiles, minimum):");
     print!("{table}");
     for p in &run.problems {
         eprintln!("bench: {p}");

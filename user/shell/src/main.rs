@@ -1,77 +1,45 @@
 //! The interactive shell on the serial console: line editing, history, and
-//! commands to look at the system.
+//! commands to look at the system, its files and its servers, and to
+//! inject faults by hand.
 //!
-//! Commands: `help`, `echo TEXT`, `ps` (threads), `mem` (frames and kernel
-//! heap), `servers` (the trusted address space's servers, once they exist),
-//! `bench` (the cost of a system call, measured from here), `reboot`, and
-//! `exit [CODE]`. Unknown commands get a hint, never a crash.
+//! Commands (`help` lists them): `echo TEXT`; the machine, from the kernel:
+//! `ps` (threads), `mem` (frames and kernel heap), `bench` (the cost of a
+//! system call, measured from here), `reboot`, `exit [CODE]`; the servers
+//! of the trusted address space, through the client stubs on handle 0:
+//! `servers` (state, generation and recovery counters of each), `log` (the
+//! recovery log), `ls [DIR]`, `cat PATH`, `write PATH TEXT` (the file
+//! server's one directory), and `inject [--later] SERVER MODEL` (a fault
+//! armed by hand, and by default set off at once).
+//!
+//! Principles: a bad command or argument gets a one-line error, never a
+//! crash; every error names the command; a shell started without the
+//! trusted address space still runs, and its server commands say they
+//! cannot reach the servers. No heap: everything is formatted straight to
+//! the console.
 
 #![no_std]
 #![no_main]
 #![forbid(unsafe_code)]
 
+mod commands;
+mod files;
+mod inject;
+mod machine;
+mod path;
+mod servers;
+mod service;
+
 use lazarus_rt::line_editor::{Event, LineEditor};
 use lazarus_rt::{print, println, sys};
 
+use commands::Next;
+
 const PROMPT: &str = "lazarus> ";
-/// Bytes of the buffers the kernel's reports are read into.
-const REPORT_BYTES: usize = 4096;
-/// System calls timed by `bench` (odd: the median is one of them).
-const BENCH_SAMPLES: usize = 501;
-
-/// What a command asks the shell to do next.
-enum Next {
-    Continue,
-    Exit(i32),
-}
-
-fn report(name: &str, read: fn(&mut [u8]) -> Result<usize, lazarus_rt::SyscallError>) {
-    let mut buf = [0u8; REPORT_BYTES];
-    match read(&mut buf) {
-        Ok(n) => print!("{}", core::str::from_utf8(&buf[..n]).unwrap_or("(not text)\n")),
-        Err(e) => println!("{name}: {e}"),
-    }
-}
-
-fn bench() {
-    let mut samples = [0u64; BENCH_SAMPLES];
-    for s in samples.iter_mut() {
-        let t0 = sys::cycles();
-        sys::null();
-        *s = sys::cycles() - t0;
-    }
-    samples.sort_unstable();
-    println!(
-        "null system call: median {} TSC cycles, minimum {} ({} samples; `cargo xtask bench` \
-         gives guest instructions)",
-        samples[BENCH_SAMPLES / 2],
-        samples[0],
-        BENCH_SAMPLES
-    );
-}
-
-fn run(line: &str) -> Next {
-    let line = line.trim();
-    let (command, rest) = line.split_once(' ').unwrap_or((line, ""));
-    match command {
-        "" => {}
-        "help" => println!(
-            "commands: help, echo TEXT, ps, mem, servers, bench, reboot, exit [CODE]\n\
-             keys: backspace, Ctrl-U (clear the line), up/down (history); Ctrl-A X quits QEMU"
-        ),
-        "echo" => println!("{}", rest.trim()),
-        "ps" => report("ps", sys::thread_list),
-        "mem" => report("mem", sys::mem_info),
-        "servers" => println!("no servers are running yet (the recovery manager comes next)"),
-        "bench" => bench(),
-        "reboot" => sys::reboot(),
-        "exit" => return Next::Exit(rest.trim().parse().unwrap_or(0)),
-        other => println!("unknown command '{other}'; try help"),
-    }
-    Next::Continue
-}
 
 fn main() -> i32 {
+    // Wait until the TAS serves (its start-up lines come first, not in the
+    // middle of the first command); without a TAS this fails at once.
+    let _ = lazarus_rt::client::system::info(0);
     println!("Lazarus shell. Type help for the commands.");
     let mut editor = LineEditor::new();
     let mut input = [0u8; 64];
@@ -92,7 +60,7 @@ fn main() -> i32 {
                 }
                 Event::Line(line) => {
                     println!();
-                    if let Next::Exit(code) = run(line) {
+                    if let Next::Exit(code) = commands::run(line) {
                         return code;
                     }
                     print!("{PROMPT}");
