@@ -119,6 +119,16 @@ fn files_faults_and_recovery() {
     assert_eq!(row[7], "0", "no heap byte leaked:\n{out}");
     assert!(has_line(&["console", "serving", "1", "0", "0"]), "the other servers untouched:\n{out}");
 
+    // The memory table: fs keeps a store, with no error found; crashtest
+    // keeps nothing.
+    let store_rows: Vec<_> = lines.iter().filter(|l| l.len() == 6 && l[0] == "fs" && l[3] != "-").collect();
+    assert!(
+        store_rows.iter().any(|l| l[3].parse::<u32>().is_ok_and(|b| b > 0) && l[4] == "0" && l[5] == "0"),
+        "servers shows fs's store, no errors corrected or found:\n{out}"
+    );
+    assert!(has_line(&["SERVER", "HEAP", "HEAP", "SIZE", "STORE", "CORRECTED", "DAMAGED"]), "{out}");
+    assert!(lines.iter().any(|l| l.len() == 6 && l[0] == "crashtest" && l[3] == "-"), "crashtest keeps nothing:\n{out}");
+
     // The log, as `log` prints it (the TAS's own prints start `recovery:`).
     let logged = |start: &str| out.lines().any(|l| l.starts_with(start));
     assert!(logged("fs generation 1: "), "the fault is in the log:\n{out}");

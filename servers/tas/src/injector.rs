@@ -37,6 +37,18 @@ enum What {
     StoreFlip { bits: u32 },
 }
 
+impl core::fmt::Display for What {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            What::Model(model) => write!(f, "{model}"),
+            What::InvalidOpcode => f.write_str("ud"),
+            What::DivideError => f.write_str("divide"),
+            What::StoreFlip { bits: 1 } => f.write_str("storeflip"),
+            What::StoreFlip { .. } => f.write_str("storeflip2"),
+        }
+    }
+}
+
 /// A fault waiting to fire.
 #[derive(Clone, Copy, Debug)]
 struct Armed {
@@ -162,7 +174,7 @@ impl Injector {
         if armed.campaign {
             println!("campaign: injected at={}", sys::uptime_ns());
         } else {
-            println!("inject: {:?} into {server} at site {site}", armed.what);
+            println!("inject: {} into {server} at site {site}", armed.what);
         }
         fire(armed, regions);
     }

@@ -104,7 +104,15 @@ pub fn call(
     let name = request.server.name();
     let outcome = match recovery {
         Recovery::Unwind => unwind::catch(serve).map_err(|fault| {
-            lazarus_rt::println!("tas: {} faulted: {}\n{}", name, fault.summary(), fault.backtrace);
+            match fault.kind {
+                FaultKind::Exception(e) if e.vector == WATCHDOG_VECTOR => lazarus_rt::println!(
+                    "tas: {name} stopped answering: the watchdog fired after {} ms in the server (at {:#x})\n{}",
+                    tas_runtime::supervision::WATCHDOG_MS,
+                    e.frame.rip,
+                    fault.backtrace
+                ),
+                _ => lazarus_rt::println!("tas: {name} faulted: {}\n{}", fault.summary(), fault.backtrace),
+            }
             cause_of(&fault.kind)
         }),
         Recovery::Discard => match discard::run(|| unwind::catch(serve)) {

@@ -20,7 +20,8 @@ use core::fmt;
 
 use lazarus_abi::SyscallError;
 use server_api::ops::fs::{OPEN_CREATE, OPEN_EXCLUSIVE, READ_BYTES_MAX, WRITE_BYTES_MAX, WRITE_HEADER_BYTES};
-use server_api::{Name, Payload, Reply, Request, ServerId, Status, PAYLOAD_BYTES};
+pub use server_api::{Name, ServerId, Status};
+use server_api::{Payload, Reply, Request, PAYLOAD_BYTES};
 
 use crate::ipc::Handle;
 

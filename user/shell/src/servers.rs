@@ -1,8 +1,9 @@
 //! What the trusted address space says about its servers: `servers` (a
-//! table of their states and recovery counters) and `log` (its recovery
-//! log).
+//! table of their states and recovery counters, then one of their memory:
+//! heap, and the kept-state store with its corrected and uncorrectable
+//! errors) and `log` (its recovery log).
 
-use lazarus_rt::client::system::{self, ServerInfo};
+use lazarus_rt::client::system::{self, ServerInfo, ServerUsage};
 use lazarus_rt::println;
 
 use crate::service::Told;
@@ -35,6 +36,52 @@ pub fn servers() {
         "heap bytes RELEASED by unwinding, RECLAIMED by the backstop, LEAKED, over all recoveries; \
          RECOVERY: median latency"
     );
+    memory();
+}
+
+/// The second table of `servers`: each server's memory now.
+fn memory() {
+    println!("{:<10} {:>9} {:>9} {:>11} {:>9} {:>7}", "SERVER", "HEAP", "HEAP SIZE", "STORE", "CORRECTED", "DAMAGED");
+    for index in 0..=u16::MAX {
+        let (info, usage) = match (system::info(index), system::usage(index)) {
+            (Ok(Some(info)), Ok(Some(usage))) => (info, usage),
+            (Ok(None), _) | (_, Ok(None)) => break,
+            (Err(e), _) | (_, Err(e)) => {
+                println!("servers: {}", Told(e));
+                return;
+            }
+        };
+        print_memory_row(&info, &usage);
+    }
+    println!(
+        "bytes: HEAP in use of HEAP SIZE, STORE kept across restarts (error-corrected); CORRECTED single-bit \
+         errors, DAMAGED restores (double-bit errors: started clean)"
+    );
+}
+
+fn print_memory_row(info: &ServerInfo, usage: &ServerUsage) {
+    let store = Store(usage.store_bytes);
+    println!(
+        "{:<10} {:>9} {:>9} {store} {:>9} {:>7}",
+        info.server.name(),
+        usage.heap_bytes,
+        usage.heap_capacity,
+        usage.corrected,
+        usage.damaged
+    );
+}
+
+/// A store size in bytes; 0 means the server keeps nothing.
+struct Store(u32);
+
+impl core::fmt::Display for Store {
+    /// Eleven columns wide.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            0 => write!(f, "{:>11}", "-"),
+            bytes => write!(f, "{bytes:>11}"),
+        }
+    }
 }
 
 fn print_header() {
