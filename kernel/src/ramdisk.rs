@@ -23,6 +23,18 @@ pub fn program(name: &str) -> Result<Option<&'static [u8]>, RamdiskError> {
     }
 }
 
+/// The ramdisk's own copy of `image`, if `image` is exactly one of its
+/// programs (the same bytes at the same address), not a copy or a part of
+/// one. Such an image lives as long as the kernel and never changes, so its
+/// address identifies it.
+pub fn program_image(image: &[u8]) -> Option<&'static [u8]> {
+    let disk = RAMDISK.get()?;
+    ramdisk::files(disk)
+        .map_while(Result::ok)
+        .map(|f| f.data)
+        .find(|data| core::ptr::eq(data.as_ptr(), image.as_ptr()) && data.len() == image.len())
+}
+
 /// The names of all programs (for the boot banner and diagnostics).
 pub fn names() -> impl Iterator<Item = &'static str> {
     RAMDISK.get().into_iter().flat_map(|d| ramdisk::files(d).map_while(Result::ok).map(|f| f.name))

@@ -1,8 +1,11 @@
 //! Symbol names for code addresses, from the image's own ELF symbol table.
 //!
-//! The kernel finds its ELF file in memory (the bootloader leaves it there);
-//! the trusted address space will get its image the same way. Names are kept
-//! as the table has them and demangled when printed.
+//! The kernel finds its ELF file in memory (the bootloader leaves it there)
+//! and [`install`]s its table. A ring-3 image has no copy of its own file:
+//! it sets a [`Resolver`] instead (the trusted address space's asks the
+//! kernel, which has the image, through the `symbolize` system call), used
+//! when no table is installed. Names are kept as the table has them and
+//! demangled when printed.
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -40,6 +43,15 @@ pub struct Resolved<'a> {
     pub name: &'a str,
     /// Bytes from the function's start.
     pub offset: u64,
+}
+
+impl Resolved<'_> {
+    /// Writes the text `Display` gives (`name+0xoffset`, demangled) into
+    /// `buf`, cut at a character boundary if it does not fit; returns the
+    /// bytes written. Allocates nothing.
+    pub fn write_into(&self, buf: &mut [u8]) -> usize {
+        write_truncated(buf, format_args!("{self}"))
+    }
 }
 
 impl fmt::Display for Resolved<'_> {
@@ -94,7 +106,43 @@ impl<'a> Symbols<'a> {
     }
 }
 
+/// Formats `args` into `buf`, keeping the longest prefix that fits and
+/// ends at a character boundary (so the bytes are valid UTF-8); returns its
+/// length. Allocates nothing.
+pub fn write_truncated(buf: &mut [u8], args: fmt::Arguments<'_>) -> usize {
+    struct Cut<'b> {
+        buf: &'b mut [u8],
+        len: usize,
+    }
+    impl fmt::Write for Cut<'_> {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            let room = self.buf.len() - self.len;
+            let fits = if s.len() <= room { s.len() } else { (0..=room).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0) };
+            self.buf[self.len..self.len + fits].copy_from_slice(&s.as_bytes()[..fits]);
+            self.len += fits;
+            // Stop the formatting once full: nothing more would fit.
+            if fits < s.len() { Err(fmt::Error) } else { Ok(()) }
+        }
+    }
+    let mut cut = Cut { buf, len: 0 };
+    // An error only means the text was cut.
+    let _ = fmt::write(&mut cut, args);
+    cut.len
+}
+
+/// Resolves a code address for a ring-3 image: writes its `name+0xoffset`
+/// text into the buffer and returns the bytes written, or `None` if the
+/// address has no symbol. It runs while a fault is printed: it must not
+/// allocate (the heap may be the corrupted thing) nor panic.
+pub type Resolver = fn(u64, &mut [u8]) -> Option<usize>;
+
+/// Bytes of the stack buffer a resolver writes into: the longest symbol
+/// text a backtrace line shows (demangled Rust paths of trait methods are
+/// about a hundred bytes; longer ones are cut).
+const RESOLVED_TEXT_MAX: usize = 256;
+
 static INSTALLED: spin::Once<Symbols<'static>> = spin::Once::new();
+static RESOLVER: spin::Once<Resolver> = spin::Once::new();
 
 /// Makes `symbols` the table used to print addresses (first call wins).
 pub fn install(symbols: Symbols<'static>) {
@@ -106,13 +154,45 @@ pub fn installed() -> Option<&'static Symbols<'static>> {
     INSTALLED.get()
 }
 
-/// Writes `addr` in hex, followed by its function and offset if known.
+/// Makes `resolver` the way to name addresses when no table is installed
+/// (first call wins).
+pub fn set_resolver(resolver: Resolver) {
+    RESOLVER.call_once(|| resolver);
+}
+
+/// Writes `addr` in hex, followed by its function and offset if known: from
+/// the installed table if there is one, else from the resolver if one is
+/// set.
 pub fn write_address(f: &mut fmt::Formatter<'_>, addr: u64) -> fmt::Result {
+    write_address_with(f, addr, installed(), RESOLVER.get().copied())
+}
+
+fn write_address_with(
+    f: &mut fmt::Formatter<'_>,
+    addr: u64,
+    table: Option<&Symbols<'_>>,
+    resolver: Option<Resolver>,
+) -> fmt::Result {
     write!(f, "{addr:#018x}")?;
-    match installed().and_then(|s| s.lookup(addr)) {
-        Some(r) => write!(f, " {r}"),
-        None => Ok(()),
+    if let Some(table) = table {
+        return match table.lookup(addr) {
+            Some(r) => write!(f, " {r}"),
+            None => Ok(()),
+        };
     }
+    let Some(resolve) = resolver else { return Ok(()) };
+    let mut buf = [0u8; RESOLVED_TEXT_MAX];
+    let Some(n) = resolve(addr, &mut buf) else { return Ok(()) };
+    // The resolver's text is trusted no further than this: its valid UTF-8
+    // prefix, within the buffer.
+    let text = match core::str::from_utf8(&buf[..n.min(buf.len())]) {
+        Ok(t) => t,
+        Err(e) => core::str::from_utf8(&buf[..e.valid_up_to()]).unwrap_or_default(),
+    };
+    if text.is_empty() {
+        return Ok(());
+    }
+    write!(f, " {text}")
 }
 
 #[cfg(test)]
@@ -138,6 +218,77 @@ mod tests {
         assert!(text.contains("a_function_to_find+0x2"), "{text}");
         assert!(!text.contains("::h"), "hash suffix left out: {text}");
         assert_eq!(syms.lookup(0), None);
+    }
+
+    /// `write_address_with` as a string.
+    struct Line<'s>(u64, Option<&'s Symbols<'s>>, Option<Resolver>);
+
+    impl fmt::Display for Line<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write_address_with(f, self.0, self.1, self.2)
+        }
+    }
+
+    fn resolve_known(addr: u64, buf: &mut [u8]) -> Option<usize> {
+        (addr == 0x1234).then(|| write_truncated(buf, format_args!("server::handle+0x4")))
+    }
+
+    fn resolve_bad_utf8(_: u64, buf: &mut [u8]) -> Option<usize> {
+        buf[..4].copy_from_slice(b"ab\xffc");
+        Some(4)
+    }
+
+    fn resolve_overlong(_: u64, buf: &mut [u8]) -> Option<usize> {
+        buf.fill(b'x');
+        Some(usize::MAX)
+    }
+
+    #[test]
+    fn the_resolver_names_addresses_when_no_table_is_installed() {
+        assert_eq!(Line(0x1234, None, Some(resolve_known)).to_string(), "0x0000000000001234 server::handle+0x4");
+        assert_eq!(Line(0x9999, None, Some(resolve_known)).to_string(), "0x0000000000009999", "no symbol");
+        assert_eq!(Line(0x1234, None, None).to_string(), "0x0000000000001234", "neither");
+        assert_eq!(Line(1, None, Some(resolve_bad_utf8)).to_string(), "0x0000000000000001 ab", "valid prefix");
+        let long = Line(1, None, Some(resolve_overlong)).to_string();
+        assert_eq!(long.len(), 18 + 1 + RESOLVED_TEXT_MAX, "a length past the buffer is cut to it");
+    }
+
+    #[test]
+    fn an_installed_table_wins_over_the_resolver() {
+        let data = std::fs::read("/proc/self/exe").expect("own executable");
+        let syms = Symbols::from_elf(&data, 0).expect("symbols");
+        let addr = syms.find("a_function_to_find").expect("symbol present");
+        let text = Line(addr + 1, Some(&syms), Some(resolve_overlong)).to_string();
+        assert!(text.contains("a_function_to_find+0x1"), "{text}");
+        assert!(!text.contains("xx"), "resolver not asked: {text}");
+        assert_eq!(Line(0, Some(&syms), Some(resolve_overlong)).to_string(), "0x0000000000000000", "table says no");
+    }
+
+    #[test]
+    fn truncated_writes_stop_at_character_boundaries() {
+        let mut buf = [0u8; 8];
+        assert_eq!(write_truncated(&mut buf, format_args!("{}+{:#x}", "ab", 0x1f)), 7);
+        assert_eq!(&buf[..7], b"ab+0x1f");
+        assert_eq!(write_truncated(&mut buf, format_args!("{}", "0123456789")), 8);
+        assert_eq!(&buf, b"01234567");
+        // "é" is two bytes: with one byte of room left, it does not go in half.
+        assert_eq!(write_truncated(&mut buf, format_args!("abcdefg{}", "é")), 7);
+        assert_eq!(write_truncated(&mut buf, format_args!("abcdef{}", "éz")), 8, "é fits, z does not");
+        assert_eq!(write_truncated(&mut [], format_args!("abc")), 0);
+    }
+
+    #[test]
+    fn resolved_text_is_written_into_a_buffer() {
+        let data = std::fs::read("/proc/self/exe").expect("own executable");
+        let syms = Symbols::from_elf(&data, 0).expect("symbols");
+        let addr = syms.find("a_function_to_find").expect("symbol present");
+        let r = syms.lookup(addr + 2).expect("resolved");
+        let mut buf = [0u8; 256];
+        let n = r.write_into(&mut buf);
+        assert_eq!(core::str::from_utf8(&buf[..n]).expect("utf-8"), r.to_string());
+        let mut small = [0u8; 5];
+        assert_eq!(r.write_into(&mut small), 5);
+        assert_eq!(&small, &r.to_string().as_bytes()[..5]);
     }
 
     #[test]

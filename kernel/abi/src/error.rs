@@ -26,9 +26,14 @@ pub enum SyscallError {
     /// The other side ended before answering (its reply obligation was
     /// answered with this error).
     PeerGone = 7,
+    /// The caller has no symbol table: it was not loaded from an ELF image
+    /// of the boot ramdisk, or its image has no function symbols (stripped).
+    NoSymbolTable = 8,
+    /// The address lies in no function of the caller's symbol table.
+    NoSymbol = 9,
 }
 
-const ALL: [SyscallError; 7] = [
+const ALL: [SyscallError; 9] = [
     SyscallError::UnknownSyscall,
     SyscallError::BadAddress,
     SyscallError::InvalidArgument,
@@ -36,6 +41,8 @@ const ALL: [SyscallError; 7] = [
     SyscallError::BadHandle,
     SyscallError::StaleHandle,
     SyscallError::PeerGone,
+    SyscallError::NoSymbolTable,
+    SyscallError::NoSymbol,
 ];
 
 impl SyscallError {
@@ -55,6 +62,8 @@ impl fmt::Display for SyscallError {
             Self::BadHandle => "no such handle",
             Self::StaleHandle => "stale handle (the endpoint was restarted)",
             Self::PeerGone => "the other side ended before answering",
+            Self::NoSymbolTable => "no symbol table (not a ramdisk ELF image, or stripped)",
+            Self::NoSymbol => "no function at this address",
         })
     }
 }
@@ -91,6 +100,8 @@ mod tests {
         assert_eq!(SyscallError::BadHandle as u16, 5);
         assert_eq!(SyscallError::StaleHandle as u16, 6);
         assert_eq!(SyscallError::PeerGone as u16, 7);
+        assert_eq!(SyscallError::NoSymbolTable as u16, 8);
+        assert_eq!(SyscallError::NoSymbol as u16, 9);
     }
 
     #[test]

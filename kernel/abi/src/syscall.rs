@@ -72,7 +72,23 @@ pub enum Syscall {
     /// flips `bit` of the saved `register` ([`REGFLIP_REGISTERS`] order) and
     /// prints `campaign: injected`. Arming again replaces the previous one.
     ArmRegflip = 16,
+    /// `symbolize(addr, buf, len) -> n`: writes `name+0xoffset` for the code
+    /// address `addr` into `buf`: the demangled name (without its hash) of
+    /// the function holding `addr` in the symbol table of the ELF image the
+    /// calling process was loaded from (a ramdisk program), and `addr`'s
+    /// offset in it. The text is cut to `len` bytes at a character boundary;
+    /// returns the bytes written. Errors: `len == 0` is `InvalidArgument`,
+    /// `len` above [`SYMBOL_TEXT_MAX`] `TooLong`, a buffer that is not
+    /// writable user memory `BadAddress`; a process that was not loaded from
+    /// a ramdisk ELF image, or whose image has no function symbols, gets
+    /// `NoSymbolTable`; an address in no function, `NoSymbol`.
+    Symbolize = 17,
 }
+
+/// Most bytes one `symbolize` call writes (its `len` limit): room for any
+/// demangled name a backtrace needs, never a way to make the kernel copy
+/// without limit.
+pub const SYMBOL_TEXT_MAX: u64 = 4096;
 
 /// The pseudo-vector of a watchdog fault (above the 32 exception vectors,
 /// below every interrupt vector the kernel uses).
@@ -103,6 +119,7 @@ impl Syscall {
             14 => Self::BootOptions,
             15 => Self::SetWatchdog,
             16 => Self::ArmRegflip,
+            17 => Self::Symbolize,
             _ => return None,
         })
     }
@@ -132,10 +149,11 @@ mod tests {
             Syscall::BootOptions,
             Syscall::SetWatchdog,
             Syscall::ArmRegflip,
+            Syscall::Symbolize,
         ] {
             assert_eq!(Syscall::from_number(s as u64), Some(s));
         }
-        assert_eq!(Syscall::from_number(17), None);
+        assert_eq!(Syscall::from_number(18), None);
         assert_eq!(Syscall::from_number(u64::MAX), None);
     }
 }

@@ -291,7 +291,7 @@ fn with_user_page<T: Send + 'static>(f: fn() -> T) -> Result<T, FaultReport> {
         let page = Page::containing_address(VirtAddr::new(USER_CODE_BASE));
         space.map(page, PageTableFlags::empty()).expect("map");
         space.write(USER_CODE_BASE, &[0xC3]).expect("write");
-        thread::attach_user(space, &[]);
+        thread::attach_user(space, &[], None);
         let value = f();
         drop(thread::detach_user());
         value

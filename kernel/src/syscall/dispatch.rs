@@ -8,6 +8,7 @@ use x86_64::VirtAddr;
 
 use super::entry::SyscallFrame;
 use super::report;
+use super::symbolize;
 use super::usercopy::{check_user_range, copy_from_user, copy_to_user};
 use lazarus_abi::layout::is_user_range;
 
@@ -112,6 +113,7 @@ fn handle(call: Syscall, f: &mut SyscallFrame) -> Result<u64, SyscallError> {
         }
         Syscall::SetWatchdog => usermode::supervise::set_watchdog(f.rdi, f.rsi).map(|()| 0),
         Syscall::ArmRegflip => usermode::supervise::arm_regflip(f.rdi, f.rsi, f.rdx, f.r10).map(|()| 0),
+        Syscall::Symbolize => symbolize::symbolize(f.rdi, f.rsi, f.rdx),
         Syscall::SetFaultHandler => {
             let (entry, stack, len) = (f.rdi, f.rsi, f.rdx);
             if !is_user_range(entry, 1) || len < MIN_FAULT_STACK {

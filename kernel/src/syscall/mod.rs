@@ -3,7 +3,9 @@
 mod dispatch;
 mod entry;
 mod report;
+mod symbolize;
 mod usercopy;
 
 pub use entry::init;
+pub use symbolize::write_symbol;
 pub use usercopy::check_user_range;

@@ -87,6 +87,8 @@ pub(super) struct UserState {
     pub(super) handles: alloc::vec::Vec<super::ipc::Handle>,
     /// Where its CPU exceptions go, if it registered a handler.
     fault_handler: Option<FaultHandler>,
+    /// The ramdisk ELF image it was loaded from, if it was (for `symbolize`).
+    image: Option<&'static [u8]>,
 }
 
 /// A process's registered fault handler (`set_fault_handler`).
@@ -455,17 +457,18 @@ pub fn kill_current_from_trap(frame: &mut TrapFrame, report: FaultReport) {
     frame.rflags = 0x2;
 }
 
-/// Makes the running thread the thread of a process in `space` and
-/// activates it. Returns where `enter_user` must save the kernel stack
-/// pointer (valid until `detach_user`).
-pub fn attach_user(space: AddressSpace, handles: &[super::ipc::Handle]) -> *mut u64 {
+/// Makes the running thread the thread of a process in `space`, loaded
+/// from the ramdisk ELF `image` if it was, and activates it. Returns where
+/// `enter_user` must save the kernel stack pointer (valid until
+/// `detach_user`).
+pub fn attach_user(space: AddressSpace, handles: &[super::ipc::Handle], image: Option<&'static [u8]>) -> *mut u64 {
     interrupts::without_interrupts(|| {
         let mut guard = THREADS.lock();
         let t = guard.as_mut().expect("threads exist");
         let handles = handles.to_vec();
         let th = t.table.get_mut(&t.sched.current()).expect("current thread");
         let pml4 = space.pml4();
-        let user = th.user.insert(UserState { space, saved_rsp: 0, ending: None, handles, fault_handler: None });
+        let user = th.user.insert(UserState { space, saved_rsp: 0, ending: None, handles, fault_handler: None, image });
         let slot: *mut u64 = &mut user.saved_rsp;
         let (_, flags) = Cr3::read();
         // SAFETY: the space's kernel half is the kernel's (see
@@ -519,6 +522,13 @@ pub fn current_fault_handler() -> Option<FaultHandler> {
     let guard = THREADS.try_lock()?;
     let t = guard.as_ref()?;
     t.table.get(&t.sched.current())?.user.as_ref()?.fault_handler.clone()
+}
+
+/// The ramdisk ELF image the running process was loaded from, if any.
+pub fn current_image() -> Option<&'static [u8]> {
+    let guard = THREADS.lock();
+    let t = guard.as_ref()?;
+    t.table.get(&t.sched.current())?.user.as_ref()?.image
 }
 
 /// Every thread and its state.

@@ -117,7 +117,13 @@ pub fn run_user(program: UserProgram<'_>) -> Result<UserExit, LoadError> {
 /// Runs `program` with a handle table: handle `i` is `handles[i]`.
 pub fn run_user_with(program: UserProgram<'_>, handles: &[Handle]) -> Result<UserExit, LoadError> {
     let (space, entry) = build_space(program)?;
-    let slot = thread::attach_user(space, handles);
+    // Only a program of the ramdisk has a symbol table `symbolize` may
+    // cache: its bytes stay put for good.
+    let image = match program {
+        UserProgram::Elf(image) => crate::ramdisk::program_image(image),
+        UserProgram::Code(_) => None,
+    };
+    let slot = thread::attach_user(space, handles, image);
     let sel = gdt::selectors();
     // SAFETY: the attached space maps the code and stack at these addresses
     // for the user; `slot` lives in this thread's record until `detach_user`

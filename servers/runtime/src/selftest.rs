@@ -1,14 +1,21 @@
 //! A self-test of recovery inside the trusted address space: a page fault,
 //! an invalid opcode and a panic, each three frames below a recovery
 //! boundary holding drop guards, must come back as the right `Fault` with
-//! every guard dropped. The kernel's `tas` test group runs it.
+//! every guard dropped, and their backtraces must name this module's
+//! functions (through the kernel's `symbolize`). The kernel's `tas` test
+//! group runs it.
 
 use core::arch::asm;
 use core::hint::black_box;
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use lazarus_rt::println;
+use lazarus_rt::{println, sys, SyscallError};
 use unwind::fault::{Fault, FaultKind};
+use unwind::symbols::write_truncated;
+
+/// Bytes of the buffer a backtrace is printed into for checking: room for
+/// a dozen symbolized frames.
+const BACKTRACE_TEXT: usize = 4096;
 
 static DROPS: AtomicU32 = AtomicU32::new(0);
 
@@ -72,6 +79,17 @@ fn check(how: Failure, round: u32) -> Result<(), i32> {
     };
     if round == 0 {
         println!("tas: caught {}", fault.summary());
+        // The frames below the boundary, named by the kernel's symbolize.
+        let mut text = [0u8; BACKTRACE_TEXT];
+        let n = write_truncated(&mut text, format_args!("{}", fault.backtrace));
+        let text = core::str::from_utf8(&text[..n]).unwrap_or_default();
+        if !text.contains("tas_runtime::selftest::inner+0x") || !text.contains("tas_runtime::selftest::outer+0x") {
+            println!("tas: backtrace not symbolized:\n{text}");
+            return Err(13);
+        }
+        if how == Failure::NullRead {
+            println!("{text}");
+        }
     }
     let right_kind = match (how, &fault.kind) {
         (Failure::NullRead, FaultKind::Exception(e)) => e.vector == 14 && e.address == Some(0),
@@ -90,8 +108,43 @@ fn check(how: Failure, round: u32) -> Result<(), i32> {
     Ok(())
 }
 
+/// `symbolize` names this image's own code, cuts to the buffer, and says
+/// which addresses have no function.
+fn check_symbolize() -> Result<(), i32> {
+    let mut buf = [0u8; 128];
+    let addr = outer as fn(Failure) -> u64 as usize as u64 + 1;
+    let n = sys::symbolize(addr, &mut buf).map_err(|e| {
+        println!("tas: symbolize of its own code failed: {e}");
+        20
+    })?;
+    let text = core::str::from_utf8(&buf[..n]).map_err(|_| 21)?;
+    if text != "tas_runtime::selftest::outer+0x1" {
+        println!("tas: symbolize named {addr:#x} {text:?}");
+        return Err(21);
+    }
+    let mut small = [0u8; 5];
+    if sys::symbolize(addr, &mut small) != Ok(5) || &small != b"tas_r" {
+        println!("tas: symbolize did not cut the text to the buffer");
+        return Err(22);
+    }
+    let on_stack = &raw const buf as u64;
+    for no_function in [0, on_stack] {
+        match sys::symbolize(no_function, &mut buf) {
+            Err(SyscallError::NoSymbol) => {}
+            other => {
+                println!("tas: symbolize({no_function:#x}) gave {other:?}, not NoSymbol");
+                return Err(23);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Runs the self-test; 0 if every check passed, else the failing check's code.
 pub fn run() -> i32 {
+    if let Err(code) = check_symbolize() {
+        return code;
+    }
     for round in 0..100 {
         for how in [Failure::NullRead, Failure::InvalidOpcode, Failure::Panic] {
             if let Err(code) = check(how, round) {

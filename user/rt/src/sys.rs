@@ -137,3 +137,22 @@ pub fn set_watchdog(word: &core::sync::atomic::AtomicU64, limit_ms: u64) -> Resu
 pub fn arm_regflip(value: u64, register: u64, bit: u64, after_ticks: u64) -> Result<(), SyscallError> {
     syscall4(Syscall::ArmRegflip, value, register, bit, after_ticks).map(|_| ())
 }
+
+/// Names the code address `addr` of this process: writes `name+0xoffset`
+/// (demangled, from the symbol table of the ramdisk image the process was
+/// loaded from) into `buf`, cut to fit; returns the bytes written (valid
+/// UTF-8). `NoSymbolTable` if the process has no such table, `NoSymbol` if
+/// `addr` is in no function, `TooLong` for a buffer above
+/// `lazarus_abi::syscall::SYMBOL_TEXT_MAX` bytes. Allocates nothing: fit
+/// for fault paths.
+pub fn symbolize(addr: u64, buf: &mut [u8]) -> Result<usize, SyscallError> {
+    let rax: u64;
+    // SAFETY: as in `syscall2`, with a third argument in RDX; the kernel
+    // writes at most `buf.len()` bytes into `buf` (hence no `readonly`).
+    unsafe {
+        asm!("syscall", inlateout("rax") Syscall::Symbolize as u64 => rax, in("rdi") addr,
+             in("rsi") buf.as_mut_ptr() as u64, in("rdx") buf.len() as u64,
+             out("rcx") _, out("r11") _, options(nostack));
+    }
+    result(rax).map(|n| n as usize)
+}
