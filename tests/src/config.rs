@@ -25,10 +25,11 @@ pub const ENV_TIMEOUT: &str = "LAZARUS_TEST_TIMEOUT";
 /// e.g. a self-built QEMU, or a stand-in when testing the harness itself.
 pub const ENV_QEMU: &str = "LAZARUS_QEMU";
 
-/// Default per-boot timeout: a TCG boot takes 3–5 s and a group a few more,
-/// but two QEMUs share two cores with the compiler at times; two minutes
-/// only ever expires on a real hang.
-pub const DEFAULT_BOOT_TIMEOUT: Duration = Duration::from_secs(120);
+/// Default per-boot timeout: a TCG boot takes 3–5 s and most groups a few
+/// more, but `recovery` runs 1,000 paced server restarts (about 50 s
+/// alone) and two QEMUs share two cores with the compiler at times; four
+/// minutes only ever expires on a real hang.
+pub const DEFAULT_BOOT_TIMEOUT: Duration = Duration::from_secs(240);
 
 /// Folder under the target directory for serial logs and timings.
 pub const KTEST_DIR_NAME: &str = "ktest";
