@@ -6,6 +6,10 @@
 //! pinned builds and tests of the runner itself: `--images DIR` boots an
 //! existing image without building, and `LAZARUS_QEMU` names another QEMU
 //! binary (as for the in-QEMU tests), which is then not installed.
+//!
+//! Trials boot a copy of the image in the campaign's folder, so a build
+//! while the campaign runs (`cargo xtask test`, `run`, `bench`) cannot swap
+//! the kernel under its later trials.
 
 use std::path::{Path, PathBuf};
 
@@ -39,12 +43,25 @@ pub fn machine(image: &ImageOptions, release: bool, logs: &Path) -> Result<Machi
             cmd_build::build(&paths, &toolchain, BuildArgs { release })?.dir
         }
     };
-    let machine = Machine {
-        firmware: FIRMWARE,
-        image: images_dir.join(FIRMWARE.image_file_name()),
-        qemu,
-        log_dir: logs.to_owned(),
-    };
+    let built = images_dir.join(FIRMWARE.image_file_name());
+    if !built.is_file() {
+        return Err(CampaignError::Io {
+            what: format!("{} does not exist", built.display()),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "build the images with `cargo xtask build`, or pass the folder that holds them with --images",
+            ),
+        });
+    }
+    let copy = logs.parent().unwrap_or(logs).join(FIRMWARE.image_file_name());
+    if let Some(dir) = copy.parent() {
+        std::fs::create_dir_all(dir).map_err(|source| CampaignError::Io { what: format!("creating {}", dir.display()), source })?;
+    }
+    std::fs::copy(&built, &copy).map_err(|source| CampaignError::Io {
+        what: format!("copying the image {} to {}", built.display(), copy.display()),
+        source,
+    })?;
+    let machine = Machine { firmware: FIRMWARE, image: copy, qemu, log_dir: logs.to_owned() };
     shell::note(format!("campaign: trials boot {}", shell::relative(&machine.image, &paths.root).display()));
     Ok(machine)
 }
