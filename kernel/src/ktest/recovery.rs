@@ -22,8 +22,9 @@ pub static GROUP: Group = Group {
         Case { name: "a_stale_generation_gets_the_typed_error", run: || check(1) },
         Case { name: "an_idempotent_request_is_retried_and_succeeds", run: || check(2) },
         Case { name: "a_thousand_fs_restarts_lose_nothing", run: || check(3) },
-        Case { name: "kept_state_bit_flips_are_corrected_or_detected", run: || check(4) },
-        Case { name: "the_policy_escalates_after_too_many_faults", run: || check(5) },
+        Case { name: "servers_call_servers_and_shared_locks_outlive_faults", run: || check(4) },
+        Case { name: "kept_state_bit_flips_are_corrected_or_detected", run: || check(5) },
+        Case { name: "the_policy_escalates_after_too_many_faults", run: || check(6) },
     ],
 };
 

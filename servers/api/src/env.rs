@@ -1,5 +1,64 @@
 //! What the trusted address space gives a server while it serves: its
-//! fault-injection sites, its kept-state region and the console.
+//! fault-injection sites, its kept-state region, the console, calls to the
+//! other servers, and the locks they share.
+
+use core::fmt;
+
+use crate::message::{Payload, Request};
+use crate::server_id::ServerId;
+use crate::status::Status;
+
+/// A lock shared between servers, by number. The TAS records which
+/// instance holds each; a lock held by an instance that faults is released
+/// by unwinding (the holder's frames drop their guard) or, when its frames
+/// are discarded, by the backstop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LockId(pub u8);
+
+impl LockId {
+    /// The console: held while a line is written out, so lines from
+    /// different servers do not interleave.
+    pub const CONSOLE: LockId = LockId(0);
+    /// Locks the TAS has.
+    pub const COUNT: usize = 4;
+}
+
+/// Why a call to another server failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallError {
+    /// The callee faulted while serving the call; it is being restarted.
+    /// `generation` is the instance that faulted.
+    ServerFault {
+        /// The callee.
+        server: ServerId,
+        /// Its instance that faulted.
+        generation: u32,
+    },
+    /// The callee answered with this status, or could not be called
+    /// (`ServerDead`, `Restarting`, `Busy` for a cycle, `BadRequest`).
+    Refused(Status),
+}
+
+impl CallError {
+    /// The status a client would see for it.
+    pub const fn status(self) -> Status {
+        match self {
+            CallError::ServerFault { .. } => Status::ServerFault,
+            CallError::Refused(status) => status,
+        }
+    }
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallError::ServerFault { server, generation } => {
+                write!(f, "{server} generation {generation} faulted during the call")
+            }
+            CallError::Refused(status) => write!(f, "{status}"),
+        }
+    }
+}
 
 /// The server's surroundings during `init` and `handle`.
 pub trait Env {
@@ -19,4 +78,15 @@ pub trait Env {
     /// calls this). The TAS passes them to the kernel's console; output
     /// the console cannot take is dropped, never blocked on.
     fn console_write(&mut self, bytes: &[u8]);
+
+    /// Calls another server directly (no kernel, no copy beyond the four
+    /// words), through its proxy: a recovery boundary, so a fault of the
+    /// callee comes back as [`CallError::ServerFault`] and the callee is
+    /// restarted, while the caller goes on.
+    fn call(&mut self, request: &Request) -> Result<Payload, CallError>;
+
+    /// Runs `body` holding the shared lock `lock`. `Err(Busy)` without
+    /// running it if another instance holds the lock. If `body` faults, the
+    /// lock is released all the same (by unwinding or by the backstop).
+    fn locked(&mut self, lock: LockId, body: &mut dyn FnMut(&mut dyn Env)) -> Result<(), Status>;
 }

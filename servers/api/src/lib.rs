@@ -35,7 +35,7 @@ mod server_id;
 mod status;
 pub mod system;
 
-pub use env::Env;
+pub use env::{CallError, Env, LockId};
 pub use message::{pack_bytes, unpack_bytes, Payload, Reply, Request, EXPECT_MAX, PAYLOAD_BYTES, PAYLOAD_WORDS};
 pub use name::{Name, NAME_MAX};
 pub use ops::console::ConsoleOp;

@@ -176,6 +176,14 @@ pub mod crashtest {
     //! | 2 | `Panic` | — | — | none: the server panics (`ServerFault`) |
     //! | 3 | `Hang` | — | — | none: the server loops until the watchdog ends it (`ServerFault`) |
     //! | 4 | `Recurse` | depth ≤ [`RECURSE_DEPTH_MAX`]; 0: no bound | — | word 0: the depth reached; with no bound, none (stack overflow, `ServerFault`) |
+    //! | 5 | `Relay` | server number | word 0: op (bits 0-7) and arg (8-23); words 1-2: the callee's payload words 0-1 | the callee's outcome, see [`RelayOutcome`] |
+    //! | 6 | `HoldLock` | 0: return; 1: panic while holding | — | none; the shared console lock held meanwhile |
+    //!
+    //! `Relay` calls another server from inside the TAS, as servers call
+    //! each other, and reports what the caller saw: the callee's answer or
+    //! its fault, while crashtest itself goes on. `HoldLock` takes the lock
+    //! the console server writes under, so a fault while holding it shows
+    //! whether the lock is released for the console.
     //!
     //! `Compute` fills a heap vector of `n` words with [`compute_word`] and
     //! folds it with [`checksum_step`], so a client can check the answer
@@ -194,6 +202,40 @@ pub mod crashtest {
             Hang = 3,
             /// Recurses with a buffer on the stack in each frame.
             Recurse = 4,
+            /// Calls another server and reports the outcome.
+            Relay = 5,
+            /// Takes the shared console lock (and panics holding it, on request).
+            HoldLock = 6,
+        }
+    }
+
+    /// What `Relay` answers: word 0 the status the caller saw (0: the
+    /// callee answered Ok), word 1 the faulted generation for a fault (else
+    /// 0), word 2 the callee's reply payload word 0.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct RelayOutcome {
+        /// The status: `Ok`, `ServerFault` for a fault of the callee, or its refusal.
+        pub status: crate::Status,
+        /// For `ServerFault`, the generation that faulted.
+        pub faulted_generation: u32,
+        /// The callee's reply payload word 0 (for `Ok`).
+        pub word: u64,
+    }
+
+    impl RelayOutcome {
+        /// The reply payload.
+        pub fn encode(&self) -> crate::Payload {
+            crate::Payload::words([self.status as u64, u64::from(self.faulted_generation), self.word])
+        }
+
+        /// The outcome in a reply payload; `None` for an unknown status.
+        pub fn decode(payload: &crate::Payload) -> Option<Self> {
+            let [status, generation, word] = payload.words;
+            Some(RelayOutcome {
+                status: crate::Status::from_code(u8::try_from(status).ok()?)?,
+                faulted_generation: u32::try_from(generation).ok()?,
+                word,
+            })
         }
     }
 

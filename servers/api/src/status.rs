@@ -28,10 +28,13 @@ pub enum Status {
     /// The handle was opened at an older generation of the server and its
     /// state was not kept.
     StaleGeneration = 9,
+    /// Not now: a lock shared between servers is held by another instance,
+    /// or the server is already serving (a cycle of calls between servers).
+    Busy = 10,
 }
 
 impl Status {
-    const ALL: [Status; 10] = [
+    const ALL: [Status; 11] = [
         Status::Ok,
         Status::ServerFault,
         Status::ServerDead,
@@ -42,6 +45,7 @@ impl Status {
         Status::Exists,
         Status::Restarting,
         Status::StaleGeneration,
+        Status::Busy,
     ];
 
     /// The status with this code.
@@ -67,6 +71,7 @@ impl Status {
             Status::Exists => "already exists",
             Status::Restarting => "the server is restarting",
             Status::StaleGeneration => "the handle belongs to an older instance",
+            Status::Busy => "busy: a shared lock is held, or the server is in a call already",
         }
     }
 }

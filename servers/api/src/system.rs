@@ -141,18 +141,26 @@ pub struct ServerUsage {
     /// Restores that found the store damaged beyond correction (a
     /// double-bit error) and started clean instead.
     pub damaged: u32,
+    /// Shared locks its faulted instances' frames released as they
+    /// unwound, over all its recoveries.
+    pub locks_released_by_unwinding: u16,
+    /// Shared locks the backstop took back from its faulted instances.
+    pub locks_reclaimed_by_backstop: u16,
 }
 
 impl ServerUsage {
     /// The reply payload: word 0 heap bytes (bits 0-31), heap capacity
     /// (32-63); word 1 store bytes (0-31), corrected (32-63); word 2
-    /// damaged (0-31).
+    /// damaged (0-31), locks released by unwinding (32-47), locks
+    /// reclaimed by the backstop (48-63).
     pub fn encode(&self) -> Payload {
         let pair = |low: u32, high: u32| u64::from(low) | u64::from(high) << 32;
         Payload::words([
             pair(self.heap_bytes, self.heap_capacity),
             pair(self.store_bytes, self.corrected),
-            u64::from(self.damaged),
+            u64::from(self.damaged)
+                | u64::from(self.locks_released_by_unwinding) << 32
+                | u64::from(self.locks_reclaimed_by_backstop) << 48,
         ])
     }
 
@@ -165,6 +173,8 @@ impl ServerUsage {
             store_bytes: w1 as u32,
             corrected: (w1 >> 32) as u32,
             damaged: w2 as u32,
+            locks_released_by_unwinding: (w2 >> 32) as u16,
+            locks_reclaimed_by_backstop: (w2 >> 48) as u16,
         }
     }
 }
@@ -194,7 +204,15 @@ mod tests {
 
     #[test]
     fn usage_round_trips() {
-        let usage = ServerUsage { heap_bytes: 5016, heap_capacity: 196_608, store_bytes: 11_728, corrected: 3, damaged: 1 };
+        let usage = ServerUsage {
+            heap_bytes: 5016,
+            heap_capacity: 196_608,
+            store_bytes: 11_728,
+            corrected: 3,
+            damaged: 1,
+            locks_released_by_unwinding: 2,
+            locks_reclaimed_by_backstop: 65_535,
+        };
         assert_eq!(ServerUsage::decode(&usage.encode()), usage);
     }
 }

@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 
 use server_api::ops::console::{ConsoleOp, LINE_BYTES_MAX};
-use server_api::{Env, InitNote, Payload, Request, Server, Status};
+use server_api::{Env, InitNote, LockId, Payload, Request, Server, Status};
 
 use crate::sites;
 
@@ -37,7 +37,7 @@ impl Server for ConsoleServer {
             }
             ConsoleOp::Flush => {
                 env.site(sites::FLUSH);
-                self.send(env);
+                self.send(env)?;
                 Ok(Payload::EMPTY)
             }
         }
@@ -46,21 +46,29 @@ impl Server for ConsoleServer {
 
 impl ConsoleServer {
     /// Adds `bytes` to the line, sending it each time it ends or fills.
+    /// A line that cannot go out now (the console lock is held) is sent
+    /// with the next one, in one piece.
     fn write(&mut self, env: &mut dyn Env, bytes: &[u8]) {
         for &byte in bytes {
             self.line.push(byte);
             if byte == b'\n' || self.line.len() >= LINE_BYTES_MAX {
                 env.site(sites::LINE);
-                self.send(env);
+                // Busy: kept, sent with the next line.
+                let _ = self.send(env);
             }
         }
     }
 
-    /// Sends the line as it is, and starts a new one.
-    fn send(&mut self, env: &mut dyn Env) {
-        if !self.line.is_empty() {
-            env.console_write(&self.line);
-            self.line.clear();
+    /// Sends the line as it is, holding the shared console lock, and
+    /// starts a new one; `Err(Busy)` (the line kept) if another instance
+    /// holds the lock.
+    fn send(&mut self, env: &mut dyn Env) -> Result<(), Status> {
+        if self.line.is_empty() {
+            return Ok(());
         }
+        let line = &self.line;
+        env.locked(LockId::CONSOLE, &mut |env| env.console_write(line))?;
+        self.line.clear();
+        Ok(())
     }
 }

@@ -89,3 +89,17 @@ proptest! {
         prop_assert_eq!(&console.env.console, &input);
     }
 }
+
+#[test]
+fn lines_wait_while_another_server_holds_the_console_lock() {
+    let mut console = Console::start();
+    console.env.held[0] = true;
+    assert_eq!(write(&mut console, b"first\n"), Ok(6), "taken, kept for later");
+    let flush_request = Request::new(ServerId::Console, ConsoleOp::Flush as u8, 0);
+    assert_eq!(console.request(&flush_request), Err(Status::Busy));
+    assert_eq!(console.env.console, b"");
+    console.env.held[0] = false;
+    write(&mut console, b"second\n").unwrap();
+    assert_eq!(console.env.console, b"first\nsecond\n", "nothing lost, nothing twice, in order");
+    assert!(!console.env.held[0], "the console released the lock");
+}

@@ -4,9 +4,9 @@ use alloc::vec::Vec;
 use core::hint::black_box;
 
 use server_api::ops::crashtest::{
-    checksum_step, compute_word, CrashtestOp, CHECKSUM_START, COMPUTE_WORDS_MAX, RECURSE_DEPTH_MAX,
+    checksum_step, compute_word, CrashtestOp, RelayOutcome, CHECKSUM_START, COMPUTE_WORDS_MAX, RECURSE_DEPTH_MAX,
 };
-use server_api::{Env, InitNote, Payload, Request, Server, Status};
+use server_api::{CallError, Env, InitNote, LockId, Payload, Request, Server, ServerId, Status, PAYLOAD_BYTES};
 
 use crate::sites;
 
@@ -48,8 +48,47 @@ impl Server for CrashtestServer {
                 let bound = (depth != 0).then_some(depth);
                 Ok(Payload::word(recurse(env, 1, bound)))
             }
+            CrashtestOp::Relay => relay(env, request).map(|outcome| outcome.encode()),
+            CrashtestOp::HoldLock => {
+                let fault = match request.arg {
+                    0 => false,
+                    1 => true,
+                    _ => return Err(Status::BadRequest),
+                };
+                env.locked(LockId::CONSOLE, &mut |_| {
+                    if fault {
+                        panic!("crashtest: panic while holding the console lock");
+                    }
+                })?;
+                Ok(Payload::EMPTY)
+            }
         }
     }
+}
+
+/// Calls the server `request.arg` with the request packed in the payload
+/// (word 0: op in bits 0-7, arg in 8-23, payload byte length in 24-31, 0
+/// for words; words 1-2: the payload's first two words) and reports what
+/// came back.
+fn relay(env: &mut dyn Env, request: &Request) -> Result<RelayOutcome, Status> {
+    let server = u8::try_from(request.arg).ok().and_then(ServerId::from_number).ok_or(Status::BadRequest)?;
+    if server == ServerId::System {
+        return Err(Status::BadRequest);
+    }
+    let [control, first, second] = request.payload.words;
+    let len = (control >> 24) as u8;
+    if usize::from(len) > PAYLOAD_BYTES {
+        return Err(Status::BadRequest);
+    }
+    let payload = Payload { len, words: [first, second, 0] };
+    let inner = Request::new(server, control as u8, (control >> 8) as u16).with(payload);
+    Ok(match env.call(&inner) {
+        Ok(answer) => RelayOutcome { status: Status::Ok, faulted_generation: 0, word: answer.words[0] },
+        Err(CallError::ServerFault { generation, .. }) => {
+            RelayOutcome { status: Status::ServerFault, faulted_generation: generation, word: 0 }
+        }
+        Err(CallError::Refused(status)) => RelayOutcome { status, faulted_generation: 0, word: 0 },
+    })
 }
 
 /// Fills a heap vector of `n` words and answers its checksum.

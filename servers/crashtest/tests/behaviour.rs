@@ -86,3 +86,39 @@ fn unknown_operations_are_bad_requests() {
     }
     assert_eq!(server.env.sites_hit(), 1, "only the entry site");
 }
+
+#[test]
+fn relay_calls_another_server_and_reports_its_fault() {
+    use server_api::ops::crashtest::RelayOutcome;
+    use server_api::{CallError, FsOp};
+    let mut server = Crashtest::start();
+    let name = *b"keep";
+    // Stat of "keep" in fs: op, arg 0, four bytes of payload.
+    let control = FsOp::Stat as u64 | 4 << 24;
+    let packed = Payload::words([control, u64::from(u32::from_le_bytes(name)), 0]);
+    server.env.call_answer = Some(Err(CallError::ServerFault { server: ServerId::Fs, generation: 3 }));
+    let reply = server.request(&request(CrashtestOp::Relay, ServerId::Fs as u16, packed)).unwrap();
+    let outcome = RelayOutcome::decode(&reply).unwrap();
+    assert_eq!((outcome.status, outcome.faulted_generation), (Status::ServerFault, 3));
+    let sent = server.env.calls[0];
+    assert_eq!((sent.server, sent.op, sent.arg, sent.payload.len), (ServerId::Fs, FsOp::Stat as u8, 0, 4));
+    assert_eq!(&sent.payload.to_bytes().0[..4], b"keep");
+    server.env.call_answer = Some(Ok(Payload::word(24)));
+    let answered = RelayOutcome::decode(&server.request(&request(CrashtestOp::Relay, ServerId::Fs as u16, packed)).unwrap());
+    assert_eq!(answered, Some(RelayOutcome { status: Status::Ok, faulted_generation: 0, word: 24 }));
+    assert_eq!(server.generation(), 1, "the caller goes on");
+    for bad in [ServerId::System as u16, 99] {
+        assert_eq!(server.request(&request(CrashtestOp::Relay, bad, packed)), Err(Status::BadRequest));
+    }
+}
+
+#[test]
+fn a_fault_while_holding_the_console_lock_releases_it() {
+    let mut server = Crashtest::start();
+    assert_eq!(server.request(&request(CrashtestOp::HoldLock, 0, Payload::EMPTY)), Ok(Payload::EMPTY));
+    assert_eq!(server.request(&request(CrashtestOp::HoldLock, 1, Payload::EMPTY)), Err(Status::ServerFault));
+    assert!(!server.env.held[0], "released on the way out of the fault");
+    server.env.held[0] = true;
+    assert_eq!(server.request(&request(CrashtestOp::HoldLock, 0, Payload::EMPTY)), Err(Status::Busy));
+    assert_eq!(server.request(&request(CrashtestOp::HoldLock, 2, Payload::EMPTY)), Err(Status::BadRequest));
+}

@@ -4,7 +4,9 @@
 //! site's hits, panics at an armed site (an injected fault), and collects
 //! console output.
 
-use server_api::{Env, Server};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+
+use server_api::{CallError, Env, LockId, Payload, Request, Server, Status};
 
 /// An `Env` over plain memory, for host tests.
 #[derive(Debug, Default)]
@@ -18,6 +20,13 @@ pub struct TestEnv {
     /// The armed fault: the site, and how many of its hits to let through
     /// before the one that faults.
     armed: Option<(u32, u64)>,
+    /// Calls the server made to other servers.
+    pub calls: Vec<Request>,
+    /// What those calls get (`None`: `Refused(ServerDead)`, no other server
+    /// runs here).
+    pub call_answer: Option<Result<Payload, CallError>>,
+    /// The shared locks held.
+    pub held: [bool; LockId::COUNT],
 }
 
 impl TestEnv {
@@ -25,7 +34,7 @@ impl TestEnv {
     /// region zeroed (a first start).
     pub fn for_server<S: Server>() -> Self {
         let sites = usize::try_from(S::SITES).unwrap_or(usize::MAX);
-        TestEnv { kept: vec![0; S::KEPT_WORDS], console: Vec::new(), hits: vec![0; sites], armed: None }
+        TestEnv { kept: vec![0; S::KEPT_WORDS], hits: vec![0; sites], ..TestEnv::default() }
     }
 
     /// Hits of `site` so far.
@@ -74,5 +83,28 @@ impl Env for TestEnv {
 
     fn console_write(&mut self, bytes: &[u8]) {
         self.console.extend_from_slice(bytes);
+    }
+
+    fn call(&mut self, request: &Request) -> Result<Payload, CallError> {
+        self.calls.push(*request);
+        self.call_answer.unwrap_or(Err(CallError::Refused(Status::ServerDead)))
+    }
+
+    /// Holds the lock while `body` runs; a panic in `body` releases it on
+    /// its way out, as unwinding does in the TAS.
+    fn locked(&mut self, lock: LockId, body: &mut dyn FnMut(&mut dyn Env)) -> Result<(), Status> {
+        let index = usize::from(lock.0);
+        match self.held.get(index) {
+            None => return Err(Status::BadRequest),
+            Some(true) => return Err(Status::Busy),
+            Some(false) => {}
+        }
+        self.held[index] = true;
+        let outcome = catch_unwind(AssertUnwindSafe(|| body(self)));
+        self.held[index] = false;
+        if let Err(panic) = outcome {
+            resume_unwind(panic);
+        }
+        Ok(())
     }
 }

@@ -69,7 +69,8 @@ pub struct Discarded {
     pub kind: FaultKind,
 }
 
-/// The innermost escape boundary of the (one) thread.
+/// The innermost escape boundary of the (one) thread (an outer one is
+/// saved on the stack of `run` while an inner one is in force).
 struct Escape {
     saved_rsp: u64,
     mark: Mark,
@@ -107,14 +108,13 @@ extern "C" fn call_once<F: FnOnce() -> R, R>(ctx: *mut u8) {
 }
 
 /// Runs `f`; a fault inside it discards its frames and returns `Err`.
-/// Escape boundaries do not nest: inside one, `f` runs unprotected.
+/// Boundaries nest (a server calling another): a fault goes to the
+/// innermost, and the outer one is back in force when it returns.
 pub fn run<F: FnOnce() -> R, R>(f: F) -> Result<R, Discarded> {
     let escape = ESCAPE.0.get();
-    // SAFETY: one thread; no reference to the cell is held across calls.
-    if unsafe { (*escape).active } {
-        return Ok(f());
-    }
     let mark = thread_state::current().map_or(Mark::ZERO, |s| s.mark());
+    // SAFETY: one thread; no reference to the cell is held across calls.
+    let outer = unsafe { ((*escape).saved_rsp, (*escape).mark, (*escape).active) };
     // SAFETY: as above.
     unsafe {
         (*escape).mark = mark;
@@ -130,10 +130,11 @@ pub fn run<F: FnOnce() -> R, R>(f: F) -> Result<R, Discarded> {
     let code = unsafe {
         lazarus_discardable(&raw mut (*escape).saved_rsp, call_once::<F, R>, (&raw mut call).cast())
     };
-    // SAFETY: as above.
+    // SAFETY: as above; the outer boundary's frame is live again.
     let fault = unsafe {
-        (*escape).active = false;
-        (*escape).fault.take()
+        let fault = (*escape).fault.take();
+        ((*escape).saved_rsp, (*escape).mark, (*escape).active) = outer;
+        fault
     };
     match (code, call.out) {
         (0, Some(v)) => Ok(v),

@@ -61,13 +61,22 @@ impl System {
             return reply(0, result);
         }
         self.injector.on_request();
-        let Some(index) = self.supervisor.slots.iter().position(|s| s.id == request.server) else {
+        let Some(index) = self.index_of(request.server) else {
             return reply(0, Err(Status::BadRequest));
         };
         self.call(index, request)
     }
 
-    fn call(&mut self, index: usize, request: Request) -> Reply {
+    /// The slot serving `server`.
+    pub fn index_of(&self, server: ServerId) -> Option<usize> {
+        self.supervisor.slots.iter().position(|s| s.id == server)
+    }
+
+    /// Serves `request` with the server in slot `index`, through its proxy:
+    /// from a client, or from another server (nested). The server's state
+    /// and kept region are taken out of its slot while it serves, so a
+    /// call that comes back to it (a cycle) finds it `Busy`.
+    pub fn call(&mut self, index: usize, request: Request) -> Reply {
         let id = recovery_manager::ServerId::new(index as u16);
         let state = self.supervisor.manager.registry().get(id).map(|s| s.state());
         let slot = &mut self.supervisor.slots[index];
@@ -80,17 +89,20 @@ impl System {
         if !request.is_for(u64::from(generation)) {
             return reply(generation, Err(Status::StaleGeneration));
         }
-        let Some(state) = slot.state.as_mut() else { return reply(generation, Err(Status::Restarting)) };
-        let state_at = proxy::place_in_heap(slot.heap, &**state);
-        let mut env = SiteEnv {
-            server: slot.id,
-            sites: slot.sites,
-            heap: slot.heap,
-            state_at,
-            kept: &mut slot.kept,
-            injector: &mut self.injector,
+        // Serving, yet no state: it is in a call further up the stack.
+        let Some(mut state) = slot.state.take() else { return reply(generation, Err(Status::Busy)) };
+        let mut kept = core::mem::take(&mut slot.kept);
+        let (server, sites, heap) = (slot.id, slot.sites, slot.heap);
+        let state_at = proxy::place_in_heap(heap, &*state);
+        let recovery = self.recovery;
+        let outcome = {
+            let mut env = SiteEnv { server, index, generation, sites, heap, state_at, kept: &mut kept, tas: self };
+            proxy::call(recovery, &mut state, &mut env, request)
         };
-        match proxy::call(self.recovery, state, &mut env, request) {
+        let slot = &mut self.supervisor.slots[index];
+        slot.kept = kept;
+        slot.state = Some(state);
+        match outcome {
             Ok(result) => {
                 self.supervisor.on_served(index);
                 reply(generation, result)
@@ -143,7 +155,12 @@ impl System {
             SystemOp::Usage => {
                 let slot = self.supervisor.slots.get(usize::from(request.arg)).ok_or(Status::NotFound)?;
                 let sat = |v: u64| v.min(u64::from(u32::MAX)) as u32;
+                let id = recovery_manager::ServerId::new(request.arg);
+                let counters = self.supervisor.manager.accounting(id).map(|a| *a.counters());
+                let sat16 = |v: u64| v.min(u64::from(u16::MAX)) as u16;
                 let usage = ServerUsage {
+                    locks_released_by_unwinding: counters.map_or(0, |c| sat16(c.released_by_unwinding().locks)),
+                    locks_reclaimed_by_backstop: counters.map_or(0, |c| sat16(c.reclaimed_by_backstop().locks)),
                     heap_bytes: sat(tas_runtime::heap::in_use(slot.heap).0 as u64),
                     heap_capacity: sat(tas_runtime::heap::region(slot.heap).1),
                     store_bytes: sat(slot.kept.len() as u64 * 8),

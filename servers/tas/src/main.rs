@@ -16,6 +16,7 @@ mod catalog;
 mod dispatch;
 mod injector;
 mod instance;
+mod locks;
 mod options;
 mod proxy;
 mod supervisor;

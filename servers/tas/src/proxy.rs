@@ -12,16 +12,17 @@
 
 use alloc::boxed::Box;
 
+use lazarus_abi::syscall::WATCHDOG_VECTOR;
 use recovery_manager::{ExceptionVector, FaultCause};
-use server_api::{Env, Payload, Request, ServerId, Status};
+use server_api::{CallError, Env, LockId, Payload, Request, ServerId, Status};
 use tas_runtime::heap::{self, HeapId, EXCHANGE};
 use tas_runtime::{discard, supervision, Recovery};
-use lazarus_abi::syscall::WATCHDOG_VECTOR;
 use unwind::fault::FaultKind;
 
-use crate::injector::{Injector, Regions};
+use crate::dispatch::System;
+use crate::injector::Regions;
 use crate::instance::Instance;
-
+use crate::locks::{self, Owner};
 
 /// A fault of the server during a request, measured.
 pub struct Faulted {
@@ -31,12 +32,20 @@ pub struct Faulted {
     pub exchange_owned: usize,
     /// Heap bytes (private, plus exchange owned) when the fault was raised.
     pub at_fault: usize,
+    /// Shared locks the faulted instance still holds.
+    pub locks_held: u64,
+    /// Shared locks its frames released while they unwound.
+    pub locks_unwound: u64,
 }
 
 /// The environment a server sees while it serves.
 pub struct SiteEnv<'a> {
     /// The server.
     pub server: ServerId,
+    /// Its slot's index.
+    pub index: usize,
+    /// The serving instance's generation.
+    pub generation: u32,
     /// Its number of sites.
     pub sites: u32,
     /// Its private heap.
@@ -45,14 +54,14 @@ pub struct SiteEnv<'a> {
     pub state_at: Option<(u32, u32)>,
     /// Its kept-state region.
     pub kept: &'a mut [u64],
-    /// The injector.
-    pub injector: &'a mut Injector,
+    /// The rest of the TAS: the injector, and the other servers to call.
+    pub tas: &'a mut System,
 }
 
 impl Env for SiteEnv<'_> {
     fn site(&mut self, site: u32) {
         let regions = Regions { heap: self.heap, state_at: self.state_at, kept: self.kept };
-        self.injector.at_site(self.server, site, self.sites, regions);
+        self.tas.injector.at_site(self.server, site, self.sites, regions);
     }
 
     fn kept(&mut self) -> &mut [u64] {
@@ -63,6 +72,80 @@ impl Env for SiteEnv<'_> {
         // The console's output device is the kernel console.
         let _ = lazarus_rt::sys::debug_write(bytes);
     }
+
+    fn call(&mut self, request: &Request) -> Result<Payload, CallError> {
+        let Some(index) = self.tas.index_of(request.server) else { return Err(CallError::Refused(Status::BadRequest)) };
+        // The callee's proxy, and its recovery if it faults, run as at the
+        // top level: in the exchange heap, not in the caller's.
+        let reply = {
+            let _exchange = heap::enter(EXCHANGE);
+            self.tas.call(index, *request)
+        };
+        match reply.status {
+            Status::Ok => Ok(reply.payload),
+            Status::ServerFault => {
+                Err(CallError::ServerFault { server: request.server, generation: reply.generation as u32 })
+            }
+            status => Err(CallError::Refused(status)),
+        }
+    }
+
+    fn locked(&mut self, lock: LockId, body: &mut dyn FnMut(&mut dyn Env)) -> Result<(), Status> {
+        let owner = Owner { slot: self.index, generation: self.generation };
+        hold(lock, owner, self, body)
+    }
+}
+
+/// The environment of a server's `init`: its sites, kept region, console
+/// and locks, but no calls to other servers (they may be starting too).
+pub struct InitEnv<'a> {
+    /// The server.
+    pub server: ServerId,
+    /// Its slot's index.
+    pub index: usize,
+    /// The generation being started.
+    pub generation: u32,
+    /// Its number of sites.
+    pub sites: u32,
+    /// Its private heap.
+    pub heap: HeapId,
+    /// Its kept-state region.
+    pub kept: &'a mut [u64],
+    /// The injector.
+    pub injector: &'a mut crate::injector::Injector,
+}
+
+impl Env for InitEnv<'_> {
+    fn site(&mut self, site: u32) {
+        let regions = Regions { heap: self.heap, state_at: None, kept: self.kept };
+        self.injector.at_site(self.server, site, self.sites, regions);
+    }
+
+    fn kept(&mut self) -> &mut [u64] {
+        self.kept
+    }
+
+    fn console_write(&mut self, bytes: &[u8]) {
+        let _ = lazarus_rt::sys::debug_write(bytes);
+    }
+
+    fn call(&mut self, _request: &Request) -> Result<Payload, CallError> {
+        Err(CallError::Refused(Status::Busy))
+    }
+
+    fn locked(&mut self, lock: LockId, body: &mut dyn FnMut(&mut dyn Env)) -> Result<(), Status> {
+        let owner = Owner { slot: self.index, generation: self.generation };
+        hold(lock, owner, self, body)
+    }
+}
+
+/// Runs `body` holding `lock` for `owner`: released when it returns, by
+/// the guard's drop if it unwinds, by the backstop if it is discarded.
+fn hold(lock: LockId, owner: Owner, env: &mut dyn Env, body: &mut dyn FnMut(&mut dyn Env)) -> Result<(), Status> {
+    let guard = locks::acquire(lock, owner)?;
+    body(env);
+    guard.release();
+    Ok(())
 }
 
 /// Where `value` lies in `heap`: its offset from the region's start and its
@@ -94,7 +177,11 @@ pub fn call(
     request: Request,
 ) -> Result<Result<Payload, Status>, Faulted> {
     let floor = heap::in_use(EXCHANGE).0;
+    let index = env.index;
+    let unwound_before = locks::released_by_unwinding(index);
     let envelope = Box::new(request);
+    // A server calling another: the caller is at work again afterwards.
+    let caller = supervision::active();
     supervision::set_active(env.server as u64);
     let entered = heap::enter(env.heap);
     let serve = move || {
@@ -125,10 +212,16 @@ pub fn call(
         },
     };
     drop(entered);
-    supervision::set_active(0);
+    supervision::set_active(caller);
     outcome.map_err(|cause| {
         let exchange_owned = heap::in_use(EXCHANGE).0.saturating_sub(floor);
         let (private_at, exchange_at) = tas_runtime::at_fault::heap_bytes_at_last_fault();
-        Faulted { cause, exchange_owned, at_fault: private_at + exchange_at.saturating_sub(floor) }
+        Faulted {
+            cause,
+            exchange_owned,
+            at_fault: private_at + exchange_at.saturating_sub(floor),
+            locks_held: locks::held_by(index),
+            locks_unwound: locks::released_by_unwinding(index) - unwound_before,
+        }
     })
 }

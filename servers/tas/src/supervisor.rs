@@ -17,7 +17,8 @@ use tas_runtime::heap;
 
 use crate::injector::Injector;
 use crate::instance::{owned_bytes, Slot};
-use crate::proxy::{Faulted, SiteEnv};
+use crate::locks;
+use crate::proxy::{Faulted, InitEnv};
 
 /// Restarts allowed in [`RESTART_WINDOW_US`] before the server is marked
 /// dead: a server that faults this often is not recovering.
@@ -35,6 +36,11 @@ pub fn now() -> Tick {
 
 fn heap_bytes(amount: u64) -> Resources {
     Resources { heap_bytes: amount, ..Resources::ZERO }
+}
+
+/// What the instance in slot `index` owns now: heap bytes and shared locks.
+fn owned(slot: &Slot, index: usize) -> Resources {
+    Resources { heap_bytes: owned_bytes(slot), locks: locks::held_by(index), ..Resources::ZERO }
 }
 
 /// The recovery manager with the servers' slots.
@@ -104,8 +110,16 @@ impl Supervisor {
         let slot = &mut self.slots[index];
         slot.exchange_owned = faulted.exchange_owned;
         let (name, generation) = (slot.id.name(), slot.generation);
-        let at = heap_bytes(faulted.at_fault as u64);
-        let after = heap_bytes(owned_bytes(slot).min(faulted.at_fault as u64));
+        let at = Resources {
+            heap_bytes: faulted.at_fault as u64,
+            locks: faulted.locks_held + faulted.locks_unwound,
+            ..Resources::ZERO
+        };
+        let after = Resources {
+            heap_bytes: owned_bytes(slot).min(faulted.at_fault as u64),
+            locks: faulted.locks_held,
+            ..Resources::ZERO
+        };
         let released = if self.config == Config::Unwind { Released::try_new(at, after) } else { Released::try_new(at, at) };
         let released = released.unwrap_or(Released::NOTHING);
         if self.campaign {
@@ -130,6 +144,13 @@ impl Supervisor {
         let latency_us = report.latency.map_or(0, Ticks::get);
         let (released, reclaimed, leaked) =
             (report.released_by_unwinding.heap_bytes, report.reclaimed_by_backstop.heap_bytes, report.leaks.amount().heap_bytes);
+        let (locks_released, locks_reclaimed, locks_leaked) =
+            (report.released_by_unwinding.locks, report.reclaimed_by_backstop.locks, report.leaks.amount().locks);
+        let locks = if locks_released + locks_reclaimed + locks_leaked > 0 {
+            format!("; locks: {locks_released} released by unwinding, {locks_reclaimed} reclaimed by the backstop, {locks_leaked} leaked")
+        } else {
+            String::new()
+        };
         if self.campaign {
             println!(
                 "campaign: recovered server={name} latency_ns={} released_by_unwinding={released} reclaimed_by_backstop={reclaimed} leaks={leaked}",
@@ -137,7 +158,7 @@ impl Supervisor {
             );
         }
         self.note(format!(
-            "{name} recovered as generation {} in {latency_us} us: {released} heap bytes released by unwinding, {reclaimed} reclaimed by the backstop, {leaked} leaked",
+            "{name} recovered as generation {} in {latency_us} us: {released} heap bytes released by unwinding, {reclaimed} reclaimed by the backstop, {leaked} leaked{locks}",
             report.generation.get()
         ));
     }
@@ -160,7 +181,7 @@ impl Supervisor {
         let slot = &mut self.slots[index];
         match action.step {
             Step::Stop | Step::DropState => {
-                let before = owned_bytes(slot);
+                let before = owned(slot, index);
                 let state = slot.state.take();
                 if self.config == Config::Unwind {
                     let _entered = heap::enter(slot.heap);
@@ -168,11 +189,11 @@ impl Supervisor {
                 } else {
                     slot.abandoned = state;
                 }
-                let after = owned_bytes(slot);
+                let after = owned(slot, index);
                 if action.step == Step::Stop {
-                    StepOutcome::Stopped(Released::try_new(heap_bytes(before), heap_bytes(after)).unwrap_or(Released::NOTHING))
+                    StepOutcome::Stopped(Released::try_new(before, after).unwrap_or(Released::NOTHING))
                 } else {
-                    StepOutcome::Owns(heap_bytes(after))
+                    StepOutcome::Owns(after)
                 }
             }
             Step::Reclaim => {
@@ -180,6 +201,7 @@ impl Supervisor {
                 // (its heap goes), never dropped.
                 slot.forget_instances();
                 heap::reset(slot.heap);
+                locks::reclaim(index);
                 let left = slot.exchange_owned as u64;
                 slot.exchange_owned = 0;
                 StepOutcome::Owns(heap_bytes(left))
@@ -190,7 +212,9 @@ impl Supervisor {
             }
             Step::Init => {
                 let (id, sites, heap_id, init) = (slot.id, slot.sites, slot.heap, slot.init);
-                let mut env = SiteEnv { server: id, sites, heap: heap_id, state_at: None, kept: &mut slot.kept, injector };
+                let generation = slot.generation;
+                let mut env =
+                    InitEnv { server: id, index, generation, sites, heap: heap_id, kept: &mut slot.kept, injector };
                 let started = {
                     let _entered = heap::enter(heap_id);
                     unwind::catch(|| init(&mut env))
@@ -219,7 +243,7 @@ impl Supervisor {
             }
             // `init` restores what the server keeps (it reads its region).
             Step::RestoreKeptState => StepOutcome::Done,
-            Step::Serve => StepOutcome::Owns(heap_bytes(owned_bytes(slot))),
+            Step::Serve => StepOutcome::Owns(owned(slot, index)),
             Step::Retire => {
                 slot.forget_instances();
                 let name = slot.id.name();

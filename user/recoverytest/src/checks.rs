@@ -1,11 +1,15 @@
 //! The checks, in the order they run. Order matters where a check leaves
 //! the system changed: the kept-state damage check wipes fs's files, and
 //! the escalation check leaves crashtest dead, so they come last.
+//!
+//! Not checked here: the `restart` and `none` configurations (the TAS
+//! reads its configuration from the boot options, which are the test
+//! group's); the campaign covers them.
 
 use lazarus_rt::client::system::{self, ServerState};
-use lazarus_rt::client::{self, crashtest, fs, name, ClientError};
+use lazarus_rt::client::{self, console, crashtest, fs, name, ClientError};
 use lazarus_rt::sys;
-use server_api::{FsOp, Request, ServerId, Status};
+use server_api::{FsOp, Name, Request, ServerId, Status};
 
 use crate::probe::{fault, inject, note, recovered_once, serving, snapshot, Outcome, SERVERS};
 use crate::{ensure, fail};
@@ -25,6 +29,7 @@ pub const ALL: &[Check] = &[
     Check { name: "a_stale_generation_gets_the_typed_error", run: stale_generation },
     Check { name: "an_idempotent_request_is_retried_and_succeeds", run: idempotent_retry },
     Check { name: "a_thousand_fs_restarts_lose_nothing", run: thousand_restarts },
+    Check { name: "servers_call_servers_and_shared_locks_outlive_faults", run: calls_and_locks },
     Check { name: "kept_state_bit_flips_are_corrected_or_detected", run: store_flips },
     Check { name: "the_policy_escalates_after_too_many_faults", run: escalation },
 ];
@@ -204,6 +209,55 @@ fn thousand_restarts() -> Outcome {
     fs::close(handle).map_err(|_| "cannot close the file")
 }
 
+/// A server calls another inside the TAS: the callee's answer comes back;
+/// a fault of the callee comes back as `ServerFault` with its generation
+/// while the caller goes on; a server that faults holding the console
+/// lock does not keep the console from writing.
+fn calls_and_locks() -> Outcome {
+    let Ok(keep) = Name::try_new(KEEP.as_bytes()) else { fail!("a bad name", "{KEEP}") };
+    let stat = Request::new(ServerId::Fs, FsOp::Stat as u8, 0).with(keep.to_payload());
+    let answered = crashtest::relay(&stat);
+    ensure!(
+        matches!(answered, Ok(o) if o.status == Status::Ok && o.word == KEEP_TEXT.len() as u64),
+        "a call between servers did not get the callee's answer",
+        "crashtest -> fs stat {KEEP}: {answered:?}"
+    );
+    let (caller, callee) = (snapshot(ServerId::Crashtest)?, snapshot(ServerId::Fs)?);
+    inject(ServerId::Fs, "panic")?;
+    let faulted = crashtest::relay(&stat);
+    ensure!(
+        matches!(faulted, Ok(o) if o.status == Status::ServerFault && o.faulted_generation == callee.info.generation),
+        "the callee's fault did not come back as ServerFault with its generation",
+        "crashtest -> fs with a panic armed: {faulted:?} (fs was generation {})",
+        callee.info.generation
+    );
+    recovered_once(ServerId::Fs, "a fault in a call from crashtest", &callee, &snapshot(ServerId::Fs)?)?;
+    let after = snapshot(ServerId::Crashtest)?;
+    ensure!(after.info.generation == caller.info.generation, "the caller was restarted too", "{:?}", after.info);
+    kept_intact("a fault in a call between servers")?;
+
+    let before = snapshot(ServerId::Crashtest)?;
+    let held = crashtest::hold_lock(true);
+    ensure!(held == Err(ClientError::Server(Status::ServerFault)), "HoldLock did not fault", "{held:?}");
+    serving(ServerId::Crashtest)?;
+    let written = console::write(b"recoverytest: the console writes after a fault that held its lock\n").and(console::flush());
+    ensure!(written.is_ok(), "the console is stuck behind a faulted server's lock", "{written:?}");
+    let after = snapshot(ServerId::Crashtest)?;
+    ensure!(
+        after.usage.locks_released_by_unwinding == before.usage.locks_released_by_unwinding + 1 && after.info.leaked == before.info.leaked,
+        "the lock was not released by unwinding, or something leaked",
+        "locks released by unwinding {} -> {}, reclaimed {} -> {}, leaked {} -> {}",
+        before.usage.locks_released_by_unwinding,
+        after.usage.locks_released_by_unwinding,
+        before.usage.locks_reclaimed_by_backstop,
+        after.usage.locks_reclaimed_by_backstop,
+        before.info.leaked,
+        after.info.leaked
+    );
+    ensure!(crashtest::hold_lock(false).is_ok(), "the lock cannot be taken again", "after the fault");
+    Ok(())
+}
+
 fn store_flips() -> Outcome {
     let before = snapshot(ServerId::Fs)?;
     inject(ServerId::Fs, "storeflip")?;
@@ -276,7 +330,7 @@ fn escalation() -> Outcome {
     let call = crashtest::echo([1, 2, 3]);
     ensure!(call == Err(ClientError::Server(Status::ServerDead)), "a dead server's call is not ServerDead", "{call:?}");
     ensure!(crashtest_is_alone(), "a dead server took others with it", "another server stopped answering");
-    note(format_args!("crashtest marked dead after {faults} faults in {} faults counted", info.faults));
+    note(format_args!("crashtest marked dead after {faults} more faults ({} in all)", info.faults));
     Ok(())
 }
 

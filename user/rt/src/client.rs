@@ -309,7 +309,7 @@ pub mod crashtest {
 
     use super::*;
 
-    pub use server_api::ops::crashtest::compute_checksum;
+    pub use server_api::ops::crashtest::{compute_checksum, RelayOutcome};
 
     fn crashtest_request(op: CrashtestOp, arg: u16, payload: Payload) -> Request {
         request(ServerId::Crashtest, op as u8, arg, payload)
@@ -334,6 +334,24 @@ pub mod crashtest {
     /// Makes the server loop until its watchdog fires.
     pub fn hang() -> Result<(), ClientError> {
         call(&crashtest_request(CrashtestOp::Hang, 0, Payload::EMPTY), Retry::Once).map(drop)
+    }
+
+    /// Makes crashtest call `server` from inside the TAS, as servers call
+    /// each other, with `request`'s op, arg and first two payload words;
+    /// what crashtest saw (the answer, or the callee's fault and its
+    /// generation). Sent once.
+    pub fn relay(request: &Request) -> Result<RelayOutcome, ClientError> {
+        let control = u64::from(request.op) | u64::from(request.arg) << 8 | u64::from(request.payload.len) << 24;
+        let [first, second, _] = request.payload.words;
+        let payload = Payload::words([control, first, second]);
+        let reply = call(&crashtest_request(CrashtestOp::Relay, request.server as u16, payload), Retry::Once)?;
+        RelayOutcome::decode(&reply).ok_or(ClientError::BadReply)
+    }
+
+    /// Makes crashtest take the shared console lock, and with `fault`
+    /// panic while holding it. Sent once.
+    pub fn hold_lock(fault: bool) -> Result<(), ClientError> {
+        call(&crashtest_request(CrashtestOp::HoldLock, u16::from(fault), Payload::EMPTY), Retry::Once).map(drop)
     }
 
     /// Makes the server recurse `depth` frames deep (0: until its stack
@@ -592,7 +610,16 @@ mod tests {
                             _ => return Err(Status::NotFound),
                         };
                         let store_bytes = kept as u32 * 8;
-                        Ok(ServerUsage { heap_bytes: 0, heap_capacity: 0, store_bytes, corrected: 0, damaged: 0 }.encode())
+                        let usage = ServerUsage {
+                            heap_bytes: 0,
+                            heap_capacity: 0,
+                            store_bytes,
+                            corrected: 0,
+                            damaged: 0,
+                            locks_released_by_unwinding: 0,
+                            locks_reclaimed_by_backstop: 0,
+                        };
+                        Ok(usage.encode())
                     }
                     SystemOp::Log => {
                         let line = self.log.get(usize::from(request.arg)).ok_or(Status::NotFound)?;
