@@ -258,12 +258,18 @@ fn calls_and_locks() -> Outcome {
     Ok(())
 }
 
-fn store_flips() -> Outcome {
-    let before = snapshot(ServerId::Fs)?;
-    inject(ServerId::Fs, "storeflip")?;
+/// Damages fs's kept-state store with `flip` (set off by a harmless
+/// request: no fault), then restarts fs so its `init` reads the store.
+fn flip_then_restart(flip: &str) -> Outcome {
+    inject(ServerId::Fs, flip)?;
     serving(ServerId::Fs)?;
     fault(ServerId::Fs, "panic")?;
-    serving(ServerId::Fs)?;
+    serving(ServerId::Fs)
+}
+
+fn store_flips() -> Outcome {
+    let before = snapshot(ServerId::Fs)?;
+    flip_then_restart("storeflip")?;
     let after = snapshot(ServerId::Fs)?;
     ensure!(
         after.usage.corrected == before.usage.corrected + 1 && after.usage.damaged == before.usage.damaged,
@@ -276,10 +282,7 @@ fn store_flips() -> Outcome {
     );
     kept_intact("a corrected flip")?;
 
-    inject(ServerId::Fs, "storeflip2")?;
-    serving(ServerId::Fs)?;
-    fault(ServerId::Fs, "panic")?;
-    serving(ServerId::Fs)?;
+    flip_then_restart("storeflip2")?;
     let damaged = snapshot(ServerId::Fs)?;
     ensure!(
         damaged.usage.damaged == after.usage.damaged + 1,
