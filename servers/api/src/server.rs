@@ -11,6 +11,12 @@ pub trait Server: Sized {
     /// [`Env::site`]); at least 1.
     const SITES: u32;
 
+    /// Sites a campaign plans faults at: the first this many. Sites past
+    /// them are reached only by requests that misbehave on purpose (a
+    /// workload of good requests never gets there), so a fault planned
+    /// there would never fire.
+    const CAMPAIGN_SITES: u32 = Self::SITES;
+
     /// Words of kept-state region the server needs (0: it keeps nothing).
     const KEPT_WORDS: usize;
 

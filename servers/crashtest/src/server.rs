@@ -20,6 +20,7 @@ pub struct CrashtestServer;
 
 impl Server for CrashtestServer {
     const SITES: u32 = sites::COUNT;
+    const CAMPAIGN_SITES: u32 = sites::WELL_BEHAVED;
     const KEPT_WORDS: usize = 0;
 
     fn init(_env: &mut dyn Env) -> (Self, InitNote) {

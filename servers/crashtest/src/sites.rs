@@ -13,3 +13,5 @@ pub const HANG: u32 = 4;
 
 /// Number of sites: `Server::SITES`.
 pub const COUNT: u32 = 5;
+/// Sites of well-behaved requests (all but `HANG`): `Server::CAMPAIGN_SITES`.
+pub const WELL_BEHAVED: u32 = 4;

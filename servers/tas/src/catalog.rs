@@ -16,7 +16,7 @@ use crate::instance::{init_of, Slot, StoreEvents};
 fn slot<S: Server + 'static>(id: ServerId, heap_index: usize) -> Slot {
     Slot {
         id,
-        sites: S::SITES,
+        sites: S::CAMPAIGN_SITES,
         init: init_of::<S>,
         heap: HeapId::private(heap_index).expect("one private heap per server"),
         state: None,

@@ -3,8 +3,9 @@
 //! right moment, inside the target server.
 //!
 //! - Site-bound models (`panic`, `wildptr`, `cfi`, `hang`, `stackoverflow`)
-//!   fire at the target's injection site `location.site % SITES`, the first
-//!   time it is reached after the trigger.
+//!   fire at the target's injection site `location.site % CAMPAIGN_SITES`
+//!   (the sites good requests reach), the first time it is reached after
+//!   the trigger.
 //! - `memflip` fires at the target's first site after the trigger, so the
 //!   server's frames are live when its stack is hit; the flipped byte is in
 //!   the region the location names.

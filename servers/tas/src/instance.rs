@@ -33,7 +33,8 @@ pub fn init_of<S: Server + 'static>(env: &mut dyn Env) -> (Box<dyn Instance>, In
 pub struct Slot {
     /// Which server.
     pub id: ServerId,
-    /// Its injection sites.
+    /// Its injection sites a campaign aims at (`Server::CAMPAIGN_SITES`):
+    /// a planned site-bound fault fires at `site % sites`.
     pub sites: u32,
     /// How to start an instance.
     pub init: InitFn,
