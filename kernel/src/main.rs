@@ -30,6 +30,7 @@ mod bench;
 mod boot;
 mod console;
 mod cpu;
+mod device;
 mod exit;
 mod fw_cfg;
 mod gdt;

@@ -7,9 +7,15 @@
 //! one; on Linux the child is also asked to die with the thread that spawned
 //! it (`PR_SET_PDEATHSIG`), which covers a runner killed by a signal.
 //! `QemuExit` decodes QEMU's exit status under the `isa-debug-exit` contract.
+//!
+//! Two additions serve campaigns that start trials from a saved machine
+//! (`xtask/src/campaign/snapshot.rs`): `qmp_client` connects QEMU's QMP
+//! monitor to a TCP port the host listens on (to save the machine), and
+//! `incoming` starts QEMU from a saved migration stream instead of booting.
 
 use std::fmt;
 use std::io;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
 use std::str::FromStr;
@@ -214,6 +220,18 @@ pub enum QemuError {
     /// A path that QEMU's option syntax cannot carry as text.
     #[error("path {0} is not valid UTF-8, which QEMU's option syntax needs")]
     NonUtf8Path(PathBuf),
+    /// The saved machine state to start from does not exist.
+    #[error("saved machine state {0} does not exist")]
+    StateMissing(PathBuf),
+    /// The virtio disk file does not exist, or the scratch disk could not
+    /// be made.
+    #[error("virtio disk {path}: {source}")]
+    Disk {
+        /// The disk file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: io::Error,
+    },
     /// Starting QEMU failed for another reason.
     #[error("could not start `{binary}`: {source}")]
     Spawn {
@@ -243,6 +261,9 @@ pub struct QemuCommand {
     cmdline: BootCmdline,
     console: Console,
     count_instructions: bool,
+    incoming: Option<PathBuf>,
+    qmp: Option<SocketAddr>,
+    disk: Option<VirtioDisk>,
 }
 
 impl QemuCommand {
@@ -256,7 +277,55 @@ impl QemuCommand {
             cmdline: BootCmdline::default(),
             console: Console::Captured,
             count_instructions: false,
+            incoming: None,
+            qmp: None,
+            disk: None,
         }
+    }
+
+    /// Starts the guest from the machine state saved in `state` (a QEMU
+    /// migration stream, as `migrate` writes it) instead of booting it:
+    /// `-incoming exec:cat STATE`. The rest of the command line must match
+    /// the one of the QEMU that saved it (same memory, devices and drive),
+    /// except for fw_cfg files, which come from this command line, not from
+    /// the saved state. Many QEMUs can start from one file at once.
+    pub fn incoming(mut self, state: impl Into<PathBuf>) -> Self {
+        self.incoming = Some(state.into());
+        self
+    }
+
+    /// Connects QEMU's QMP monitor to `address` (`-qmp tcp:ADDRESS`): QEMU
+    /// is the client, so the host listens there before starting QEMU, and
+    /// QEMU fails at start if nobody does.
+    pub fn qmp_client(mut self, address: SocketAddr) -> Self {
+        self.qmp = Some(address);
+        self
+    }
+
+    /// Attaches the raw image `path` as a legacy virtio-blk disk (PCI,
+    /// `disable-modern=on`) whose writes persist: the boot image alone is
+    /// then protected by a per-drive `snapshot=on` instead of `-snapshot`.
+    /// For `cargo xtask run --disk FILE`, and later the `blk` server's
+    /// persistence across reboots. Two QEMUs cannot share such a file.
+    pub fn disk(mut self, path: impl Into<PathBuf>) -> Self {
+        self.disk = Some(VirtioDisk { path: path.into(), persistent: true });
+        self
+    }
+
+    /// Attaches a blank scratch disk, [`SCRATCH_DISK_BYTES`] of zeros in
+    /// `dir/`[`SCRATCH_DISK_FILE_NAME`] (made on the first spawn), as a
+    /// legacy virtio-blk disk. Its writes go to QEMU's temporary overlay
+    /// (`-snapshot`), so every boot sees it blank and parallel boots share
+    /// the one file: what the in-QEMU tests use.
+    pub fn scratch_disk(mut self, dir: impl AsRef<Path>) -> Self {
+        let path = dir.as_ref().join(SCRATCH_DISK_FILE_NAME);
+        self.disk = Some(VirtioDisk { path, persistent: false });
+        self
+    }
+
+    /// The saved machine state this command starts from, if any.
+    pub fn incoming_state(&self) -> Option<&Path> {
+        self.incoming.as_deref()
     }
 
     /// Runs the guest under `-icount shift=0`: its clock advances one
@@ -349,6 +418,33 @@ impl QemuCommand {
                 escape_option_value(self.cmdline.as_str())
             ));
         }
+        if let Some(address) = self.qmp {
+            args.push("-qmp".into());
+            args.push(format!("tcp:{address}"));
+        }
+        if let Some(disk) = &self.disk {
+            if disk.persistent {
+                // Only the boot image is protected; the disk keeps writes.
+                args.retain(|a| a != "-snapshot");
+                if let Some(boot) = args.iter_mut().find(|a| a.starts_with("format=raw,file=")) {
+                    boot.push_str(",snapshot=on");
+                }
+            }
+            args.push("-drive".into());
+            args.push(format!(
+                "file={},if=none,id={VIRTIO_DISK_ID},format=raw",
+                escape_option_value(path_text(&disk.path)?)
+            ));
+            args.push("-device".into());
+            args.push(format!("virtio-blk-pci,drive={VIRTIO_DISK_ID},disable-modern=on"));
+        }
+        if let Some(state) = &self.incoming {
+            // QEMU runs the command with `/bin/sh -c`. It reads the stream
+            // to its end before the guest runs, so `cat` is done with the
+            // file by then (QEMU's `exec:` reader is killed on close).
+            args.push("-incoming".into());
+            args.push(format!("exec:cat {}", shell_quote(path_text(state)?)));
+        }
         Ok(args)
     }
 
@@ -363,6 +459,12 @@ impl QemuCommand {
         }
         if self.firmware == Firmware::Uefi && !self.ovmf.is_file() {
             return Err(QemuError::FirmwareMissing(self.ovmf.clone()));
+        }
+        if let Some(state) = self.incoming.as_ref().filter(|state| !state.is_file()) {
+            return Err(QemuError::StateMissing(state.clone()));
+        }
+        if let Some(disk) = &self.disk {
+            disk.prepare()?;
         }
         let mut command = Command::new(&self.binary);
         command.args(self.args()?);
@@ -398,6 +500,48 @@ impl QemuCommand {
             child,
             exit: None,
         })
+    }
+}
+
+/// File name of the scratch disk [`QemuCommand::scratch_disk`] attaches.
+pub const SCRATCH_DISK_FILE_NAME: &str = "scratch-disk.img";
+
+/// Bytes of the scratch disk: 2,048 sectors of 512 bytes, room for the
+/// tests' writes; a sparse file, so it costs no space.
+pub const SCRATCH_DISK_BYTES: u64 = 1 << 20;
+
+/// The QEMU drive id of the virtio disk.
+const VIRTIO_DISK_ID: &str = "lazarus-disk";
+
+/// A raw disk image attached as a legacy virtio-blk PCI device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct VirtioDisk {
+    path: PathBuf,
+    /// Writes reach the file (else the `-snapshot` overlay takes them and
+    /// the file is made blank if missing).
+    persistent: bool,
+}
+
+impl VirtioDisk {
+    /// Checks a persistent disk exists; makes a missing scratch disk,
+    /// atomically (a temporary file renamed into place), so parallel
+    /// spawns never see half a file.
+    fn prepare(&self) -> Result<(), QemuError> {
+        let error = |source| QemuError::Disk { path: self.path.clone(), source };
+        if self.path.is_file() {
+            return Ok(());
+        }
+        if self.persistent {
+            return Err(error(io::Error::new(io::ErrorKind::NotFound, "no such file")));
+        }
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(error)?;
+        }
+        let temporary = self.path.with_extension(format!("tmp{}", std::process::id()));
+        let file = std::fs::File::create(&temporary).map_err(error)?;
+        file.set_len(SCRATCH_DISK_BYTES).map_err(error)?;
+        drop(file);
+        std::fs::rename(&temporary, &self.path).map_err(error)
     }
 }
 
@@ -754,6 +898,85 @@ mod tests {
         assert_eq!(" UEFI ".parse::<Firmware>(), Ok(Firmware::Uefi));
         assert!("coreboot".parse::<Firmware>().is_err());
         assert_eq!(Firmware::Uefi.image_file_name(), "uefi.img");
+    }
+
+    #[test]
+    fn a_restored_machine_reads_its_state_with_cat_and_keeps_its_own_fw_cfg() {
+        let plain = QemuCommand::new(Firmware::Bios, "/x/bios.img").args().unwrap();
+        assert!(arg_after(&plain, "-incoming").is_empty());
+        assert!(arg_after(&plain, "-qmp").is_empty());
+        let command = QemuCommand::new(Firmware::Bios, "/x/bios.img")
+            .cmdline(BootCmdline::try_new("trial=3").unwrap())
+            .incoming("/c/it's here/ready.state");
+        assert_eq!(command.incoming_state(), Some(Path::new("/c/it's here/ready.state")));
+        let args = command.args().unwrap();
+        assert_eq!(arg_after(&args, "-incoming"), [r"exec:cat '/c/it'\''s here/ready.state'"]);
+        assert_eq!(arg_after(&args, "-fw_cfg"), ["name=opt/lazarus/cmdline,string=trial=3"]);
+        // Everything else is the command line of a boot, which the saved
+        // machine must match.
+        let booted = QemuCommand::new(Firmware::Bios, "/x/bios.img")
+            .cmdline(BootCmdline::try_new("trial=3").unwrap())
+            .args()
+            .unwrap();
+        assert_eq!(args[..args.len() - 2], booted[..]);
+        let missing = QemuCommand::new(Firmware::Bios, std::env::current_exe().unwrap())
+            .incoming("/nonexistent/ready.state")
+            .spawn();
+        assert!(matches!(missing, Err(QemuError::StateMissing(_))));
+    }
+
+    #[test]
+    fn disks_attach_as_legacy_virtio_blk() {
+        let scratch = QemuCommand::new(Firmware::Bios, "/i/bios.img")
+            .scratch_disk("/logs")
+            .args()
+            .unwrap();
+        assert_eq!(
+            arg_after(&scratch, "-drive"),
+            [
+                "format=raw,file=/i/bios.img",
+                "file=/logs/scratch-disk.img,if=none,id=lazarus-disk,format=raw"
+            ]
+        );
+        assert!(arg_after(&scratch, "-device")
+            .contains(&"virtio-blk-pci,drive=lazarus-disk,disable-modern=on"));
+        assert!(scratch.iter().any(|a| a == "-snapshot"), "scratch writes stay in the overlay");
+        let kept = QemuCommand::new(Firmware::Bios, "/i/bios.img")
+            .disk("/d/disk,1.img")
+            .args()
+            .unwrap();
+        assert!(!kept.iter().any(|a| a == "-snapshot"), "the disk keeps its writes");
+        assert_eq!(
+            arg_after(&kept, "-drive"),
+            [
+                "format=raw,file=/i/bios.img,snapshot=on",
+                "file=/d/disk,,1.img,if=none,id=lazarus-disk,format=raw"
+            ]
+        );
+    }
+
+    #[test]
+    fn scratch_disk_is_made_once_and_a_missing_disk_is_an_error() {
+        let dir = std::env::temp_dir().join(format!("lazarus-scratch-{}", std::process::id()));
+        let disk = VirtioDisk { path: dir.join(SCRATCH_DISK_FILE_NAME), persistent: false };
+        disk.prepare().unwrap();
+        assert_eq!(std::fs::metadata(&disk.path).unwrap().len(), SCRATCH_DISK_BYTES);
+        disk.prepare().unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let missing = QemuCommand::new(Firmware::Bios, std::env::current_exe().unwrap())
+            .disk("/nonexistent/disk.img")
+            .spawn();
+        assert!(matches!(missing, Err(QemuError::Disk { .. })));
+    }
+
+    #[test]
+    fn qmp_connects_to_the_host() {
+        let address: SocketAddr = "127.0.0.1:4444".parse().unwrap();
+        let args = QemuCommand::new(Firmware::Bios, "b.img")
+            .qmp_client(address)
+            .args()
+            .unwrap();
+        assert_eq!(arg_after(&args, "-qmp"), ["tcp:127.0.0.1:4444"]);
     }
 
     #[test]

@@ -422,7 +422,11 @@ pub fn run_group(
     expected: &[String],
     timeout: impl Into<Deadlines>,
 ) -> Result<GroupRun, BootError> {
-    let command = machine.command(BootCmdline::run_group(group)?);
+    // Every group boot has a blank virtio disk (the `blk` group drives it;
+    // the others ignore it), its writes kept in QEMU's overlay.
+    let command = machine
+        .command(BootCmdline::run_group(group)?)
+        .scratch_disk(&machine.log_dir);
     let boot = boot(&command, timeout, &machine.log_path(group))?;
     let end = match boot.end {
         BootEnd::Completed(_) => StreamEnd::Exited,

@@ -115,6 +115,14 @@ pub struct RunArgs {
     /// "test=memory" (passed to the kernel through QEMU's fw_cfg).
     #[arg(long, value_name = "KEY=VALUE ...", value_parser = parse_cmdline, default_value = "")]
     pub cmdline: BootCmdline,
+    /// Attach FILE (a raw image) as a legacy virtio-blk disk that keeps
+    /// what the guest writes; e.g. `truncate -s 1M disk.img` makes one.
+    #[arg(long, value_name = "FILE")]
+    pub disk: Option<std::path::PathBuf>,
+    /// Attach a blank 1 MiB scratch disk (writes are dropped at exit), as
+    /// the in-QEMU tests do.
+    #[arg(long, conflicts_with = "disk")]
+    pub scratch_disk: bool,
 }
 
 /// Options of `cargo xtask test`.

@@ -3,10 +3,13 @@
 //! The serial console and the QEMU monitor share the terminal
 //! (`-serial mon:stdio`); the QEMU command line comes from
 //! `lazarus_tests::qemu`, the same builder the test harness uses. The exit
-//! code follows the kernel's verdict (see [`exit_code`]).
+//! code follows the kernel's verdict (see [`exit_code`]). `--disk FILE`
+//! attaches a raw image as a legacy virtio-blk disk that keeps its writes;
+//! `--scratch-disk` the blank disk the in-QEMU tests get.
 
 use std::process::ExitCode;
 
+use lazarus_tests::config::KTEST_DIR_NAME;
 use lazarus_tests::qemu::{Console, QemuCommand, QemuExit};
 
 use crate::cli::{self, RunArgs};
@@ -25,9 +28,14 @@ pub fn run(args: RunArgs) -> Result<ExitCode, XtaskError> {
     let images = cmd_build::build(&paths, &toolchain, args.build)?;
     let firmware = cli::firmware(args.uefi);
     let image = images.image(firmware);
-    let qemu = QemuCommand::new(firmware, &image)
+    let mut qemu = QemuCommand::new(firmware, &image)
         .console(Console::Interactive)
         .cmdline(args.cmdline);
+    if let Some(disk) = &args.disk {
+        qemu = qemu.disk(disk);
+    } else if args.scratch_disk {
+        qemu = qemu.scratch_disk(paths.target.join(KTEST_DIR_NAME));
+    }
 
     shell::announce_text(&qemu.to_string());
     shell::note(format!(

@@ -31,9 +31,22 @@ pub enum SyscallError {
     NoSymbolTable = 8,
     /// The address lies in no function of the caller's symbol table.
     NoSymbol = 9,
+    /// Another process owns the device.
+    DeviceBusy = 10,
+    /// No PCI device matches, or the device has no interrupt line the
+    /// kernel can route.
+    NoDevice = 11,
+    /// The caller does not own the device, or the port range is not inside
+    /// one of the device's I/O BARs, or (for DMA) it owns no device at all.
+    NotGranted = 12,
+    /// The wait ended at its timeout with nothing to report.
+    TimedOut = 13,
+    /// Memory ran out: the caller's DMA quota, or physically contiguous
+    /// frames.
+    NoMemory = 14,
 }
 
-const ALL: [SyscallError; 9] = [
+const ALL: [SyscallError; 14] = [
     SyscallError::UnknownSyscall,
     SyscallError::BadAddress,
     SyscallError::InvalidArgument,
@@ -43,6 +56,11 @@ const ALL: [SyscallError; 9] = [
     SyscallError::PeerGone,
     SyscallError::NoSymbolTable,
     SyscallError::NoSymbol,
+    SyscallError::DeviceBusy,
+    SyscallError::NoDevice,
+    SyscallError::NotGranted,
+    SyscallError::TimedOut,
+    SyscallError::NoMemory,
 ];
 
 impl SyscallError {
@@ -64,6 +82,11 @@ impl fmt::Display for SyscallError {
             Self::PeerGone => "the other side ended before answering",
             Self::NoSymbolTable => "no symbol table (not a ramdisk ELF image, or stripped)",
             Self::NoSymbol => "no function at this address",
+            Self::DeviceBusy => "another process owns the device",
+            Self::NoDevice => "no such device (or it has no usable interrupt line)",
+            Self::NotGranted => "not granted: not the device's owner, or outside its I/O ranges",
+            Self::TimedOut => "timed out",
+            Self::NoMemory => "out of memory (DMA quota, or contiguous frames)",
         })
     }
 }
@@ -102,6 +125,11 @@ mod tests {
         assert_eq!(SyscallError::PeerGone as u16, 7);
         assert_eq!(SyscallError::NoSymbolTable as u16, 8);
         assert_eq!(SyscallError::NoSymbol as u16, 9);
+        assert_eq!(SyscallError::DeviceBusy as u16, 10);
+        assert_eq!(SyscallError::NoDevice as u16, 11);
+        assert_eq!(SyscallError::NotGranted as u16, 12);
+        assert_eq!(SyscallError::TimedOut as u16, 13);
+        assert_eq!(SyscallError::NoMemory as u16, 14);
     }
 
     #[test]

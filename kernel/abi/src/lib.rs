@@ -10,6 +10,7 @@
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
+pub mod device;
 pub mod error;
 pub mod layout;
 pub mod syscall;

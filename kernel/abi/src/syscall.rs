@@ -83,6 +83,77 @@ pub enum Syscall {
     /// a ramdisk ELF image, or whose image has no function symbols, gets
     /// `NoSymbolTable`; an address in no function, `NoSymbol`.
     Symbolize = 17,
+    /// `pci_find(vendor, device, index) -> address`: the PCI address word
+    /// ([`crate::device::PciAddress`]) of the `index`-th function (0 first,
+    /// in bus/device/function order) whose vendor and device ids match;
+    /// [`crate::device::PCI_ANY`] matches any. Errors: an id above 0xFFFF
+    /// is `InvalidArgument`; no such function, `NoDevice`.
+    PciFind = 18,
+    /// `device_info(address, buf, len) -> n`: writes the description of
+    /// the function at `address` ([`crate::device::DeviceInfo::encode`],
+    /// [`crate::device::DEVICE_INFO_BYTES`] bytes) into `buf`; returns the
+    /// bytes written. Anyone may ask; it claims nothing. Errors: a bad
+    /// address word, or `len` below the description's size, is
+    /// `InvalidArgument`; no function there, `NoDevice`; a buffer that is
+    /// not writable user memory, `BadAddress`.
+    DeviceInfo = 19,
+    /// `device_claim(address) -> 0`: makes the caller the device's only
+    /// owner until it releases it or ends. The kernel turns on the device's
+    /// I/O and memory decoding and bus mastering, enables its legacy
+    /// interrupt and routes its line to a notification of the claim, masked
+    /// until the first `irq_wait`. Claiming a device one owns already
+    /// succeeds and changes nothing. Errors: a bad address word is
+    /// `InvalidArgument`; no function there (or a bridge), `NoDevice`;
+    /// another process owns it, `DeviceBusy`.
+    DeviceClaim = 20,
+    /// `device_release(address) -> 0`: gives the device up: bus mastering
+    /// and its interrupt are turned off (it can no longer write memory) and
+    /// its line is unrouted. Errors: `InvalidArgument`, `NoDevice` as for
+    /// `device_claim`; not the owner, `NotGranted`. A process that ends
+    /// releases its devices, then frees its DMA memory, in that order.
+    DeviceRelease = 21,
+    /// `port_read(address, bar, offset, width) -> value`: reads `width`
+    /// (1, 2 or 4) bytes at port `offset` of I/O BAR `bar` (0–5) of a device
+    /// the caller owns. Errors: a bad address word, `bar` above 5 or
+    /// another width is `InvalidArgument`; no function there, `NoDevice`;
+    /// not the owner, not an I/O BAR, or `[offset, offset + width)` not
+    /// inside the BAR, `NotGranted`.
+    PortRead = 22,
+    /// `port_write(address, bar, offset, width, value) -> 0`: writes the
+    /// low `width` bytes of `value`, as `port_read` reads; a `value` that
+    /// does not fit `width` bytes is `InvalidArgument`.
+    PortWrite = 23,
+    /// `dma_alloc(vaddr, len) -> phys`: maps `len` bytes (rounded up to
+    /// pages) of zeroed, physically contiguous memory below
+    /// [`crate::device::DMA_PHYS_LIMIT`] at the page-aligned user address
+    /// `vaddr`, writable and not executable, and returns its physical
+    /// address for the device. Only for a process that owns a device;
+    /// freed by `dma_free` or when the process ends (after its devices were
+    /// released). Errors: owns no device, `NotGranted`; `len == 0`,
+    /// `InvalidArgument`; `len` above [`crate::device::DMA_MAX_BYTES`],
+    /// `TooLong`; `vaddr` unaligned, outside user space, or any page of the
+    /// range already mapped, `BadAddress`; the process's DMA bytes would
+    /// pass [`crate::device::DMA_QUOTA_BYTES`], or no contiguous frames are
+    /// left, `NoMemory`.
+    DmaAlloc = 24,
+    /// `dma_free(vaddr) -> 0`: unmaps and frees the region `dma_alloc`
+    /// mapped at `vaddr`. The device must no longer use it (the kernel
+    /// cannot know). Errors: no region of the caller starts at `vaddr`,
+    /// `InvalidArgument`.
+    DmaFree = 25,
+    /// `irq_wait(address, timeout_ms) -> count`: waits for the interrupt
+    /// of a device the caller owns and returns how many interrupts came
+    /// since the last return (at least 1). Interrupts that came while
+    /// nobody waited are returned at once. Otherwise the call first
+    /// unmasks the line (the caller has handled what the last return
+    /// reported: acknowledged it at the device) and blocks until the next
+    /// interrupt, which the kernel masks until the next `irq_wait`, or
+    /// until `timeout_ms` passes (0: do not block). Errors: a bad address
+    /// word or `timeout_ms` above [`crate::device::IRQ_WAIT_MAX_MS`],
+    /// `InvalidArgument`; no function there, or it has no routable
+    /// interrupt line, `NoDevice`; not the owner, `NotGranted`; nothing
+    /// came in time, `TimedOut`.
+    IrqWait = 26,
 }
 
 /// Most bytes one `symbolize` call writes (its `len` limit): room for any
@@ -120,6 +191,15 @@ impl Syscall {
             15 => Self::SetWatchdog,
             16 => Self::ArmRegflip,
             17 => Self::Symbolize,
+            18 => Self::PciFind,
+            19 => Self::DeviceInfo,
+            20 => Self::DeviceClaim,
+            21 => Self::DeviceRelease,
+            22 => Self::PortRead,
+            23 => Self::PortWrite,
+            24 => Self::DmaAlloc,
+            25 => Self::DmaFree,
+            26 => Self::IrqWait,
             _ => return None,
         })
     }
@@ -150,10 +230,19 @@ mod tests {
             Syscall::SetWatchdog,
             Syscall::ArmRegflip,
             Syscall::Symbolize,
+            Syscall::PciFind,
+            Syscall::DeviceInfo,
+            Syscall::DeviceClaim,
+            Syscall::DeviceRelease,
+            Syscall::PortRead,
+            Syscall::PortWrite,
+            Syscall::DmaAlloc,
+            Syscall::DmaFree,
+            Syscall::IrqWait,
         ] {
             assert_eq!(Syscall::from_number(s as u64), Some(s));
         }
-        assert_eq!(Syscall::from_number(18), None);
+        assert_eq!(Syscall::from_number(27), None);
         assert_eq!(Syscall::from_number(u64::MAX), None);
     }
 }

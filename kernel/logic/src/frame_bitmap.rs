@@ -115,6 +115,40 @@ impl<'a> FrameBitmap<'a> {
         None
     }
 
+    /// Hands out `count` free frames in a row, all below frame `below`
+    /// (device memory: a device addresses it physically, in one piece);
+    /// returns the first. Counted as `count` allocations, each returned
+    /// with [`FrameBitmap::free`]. `None` if `count` is 0 or no such run is
+    /// free. A linear scan: for the rare DMA allocation, not the hot path.
+    pub fn alloc_contiguous(&mut self, count: u64, below: u64) -> Option<u64> {
+        let end = below.min(self.limit);
+        if count == 0 || count > end {
+            return None;
+        }
+        let mut run_start = 0;
+        let mut run = 0;
+        // Frame 0 is never handed out (the kernel reserves it), but start
+        // at 0 anyway: the bitmap decides.
+        for f in 0..end {
+            if self.test(f) {
+                run = 0;
+                run_start = f + 1;
+                continue;
+            }
+            run += 1;
+            if run == count {
+                for g in run_start..run_start + count {
+                    self.set(g);
+                }
+                self.free -= count;
+                self.allocated += count;
+                self.peak_allocated = self.peak_allocated.max(self.allocated);
+                return Some(run_start);
+            }
+        }
+        None
+    }
+
     /// Returns a frame handed out by [`FrameBitmap::alloc`].
     pub fn free(&mut self, frame: u64) -> Result<(), FreeError> {
         if frame >= self.limit {
@@ -242,5 +276,29 @@ mod tests {
         assert_eq!(b.counters().allocated, 0);
         assert!(!b.is_free(5));
         assert!(b.is_free(6));
+    }
+
+    #[test]
+    fn contiguous_runs() {
+        let mut storage = Vec::new();
+        let mut b = bitmap(&mut storage, 256);
+        b.add_free_range(1..200);
+        b.reserve_range(10..11);
+        let before = b.counters();
+        // 1..10 is nine frames: a run of ten must skip past frame 10.
+        assert_eq!(b.alloc_contiguous(10, 256), Some(11));
+        assert_eq!(b.counters().allocated, before.allocated + 10);
+        assert_eq!(b.counters().free, before.free - 10);
+        assert_eq!(b.alloc_contiguous(9, 256), Some(1));
+        assert_eq!(b.alloc_contiguous(5, 23), None, "nothing free below 23");
+        assert_eq!(b.alloc_contiguous(5, 26), Some(21));
+        assert_eq!(b.alloc_contiguous(0, 256), None);
+        assert_eq!(b.alloc_contiguous(1000, 256), None);
+        for f in (11..21).chain(1..10).chain(21..26) {
+            b.free(f).unwrap();
+        }
+        assert_eq!(b.counters().free, before.free);
+        assert_eq!(b.counters().allocated, before.allocated);
+        assert_eq!(b.free(11), Err(FreeError::AlreadyFree { frame: 11 }));
     }
 }

@@ -3,7 +3,8 @@
 //! Everything here is plain data manipulation that the kernel would otherwise
 //! have to test in QEMU: reading the boot memory map, frame bookkeeping, the
 //! scheduler's state machine, the virtual-memory layout, the trap-frame layout,
-//! boot options, the program loader's plan and the boot ramdisk's format.
+//! boot options, the program loader's plan, the boot ramdisk's format and
+//! PCI configuration space.
 //!
 //! Design principles:
 //! - no hardware access and no `unsafe`: the kernel owns the glue;
@@ -23,6 +24,7 @@ pub mod frame_bitmap;
 pub mod idt_gate;
 pub mod layout;
 pub mod memory_map;
+pub mod pci;
 pub mod ramdisk;
 pub mod sched;
 pub mod slot_table;

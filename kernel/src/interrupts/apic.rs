@@ -20,6 +20,7 @@ const REG_TPR: u64 = 0x80;
 const REG_EOI: u64 = 0xB0;
 const REG_SVR: u64 = 0xF0;
 const REG_LVT_TIMER: u64 = 0x320;
+const REG_LVT_LINT0: u64 = 0x350;
 const REG_TIMER_INITIAL: u64 = 0x380;
 const REG_TIMER_CURRENT: u64 = 0x390;
 const REG_TIMER_DIVIDE: u64 = 0x3E0;
@@ -30,6 +31,10 @@ const SVR_ENABLE: u32 = 1 << 8;
 const LVT_MASKED: u32 = 1 << 16;
 /// LVT timer bit 17: periodic mode.
 const LVT_PERIODIC: u32 = 1 << 17;
+/// LVT LINT0 value: delivery mode ExtINT (0b111 in bits 8–10), unmasked;
+/// bit 15 (level) as firmware writes it, though ExtINT ignores it (Intel SDM
+/// Vol. 3A, 11.5.1). The 8259's output then reaches the CPU.
+const LINT0_EXTINT: u32 = 0x8700;
 /// Divide configuration value for "divide by 16".
 const DIVIDE_BY_16: u32 = 0b0011;
 /// Length of the calibration one-shot: long enough for a precise count
@@ -119,6 +124,13 @@ pub fn start_timer(tick_hz: u64) -> Result<u64, ApicError> {
     write(REG_LVT_TIMER, u32::from(vectors::TIMER) | LVT_PERIODIC);
     write(REG_TIMER_INITIAL, calibration::reload_for(hz, tick_hz));
     Ok(hz)
+}
+
+/// Lets the legacy 8259's interrupts in through LINT0 ("virtual wire"
+/// mode), as firmware usually leaves it; every PIC line stays masked until
+/// `interrupts::irq` unmasks one.
+pub fn enable_extint() {
+    write(REG_LVT_LINT0, LINT0_EXTINT);
 }
 
 /// Signals the end of the interrupt being handled.

@@ -2,7 +2,7 @@
 
 use kernel_logic::trap_frame::TrapFrame;
 
-use super::{apic, exceptions, vectors};
+use super::{apic, exceptions, irq, vectors};
 use crate::{thread, time};
 
 /// Called by the common entry stub with interrupts masked (all gates are
@@ -37,6 +37,8 @@ fn route(frame: &mut TrapFrame) {
         // Spurious interrupts are not acknowledged (Intel SDM Vol. 3A, 11.9;
         // a spurious PIC IRQ 7/15 sets no in-service bit).
         vectors::APIC_SPURIOUS | vectors::PIC_SPURIOUS_MASTER | vectors::PIC_SPURIOUS_SLAVE => {}
+        // A legacy line a ring-3 driver owns (7 and 15 are never given out).
+        v @ vectors::PIC_MASTER_BASE..=vectors::PIC_LAST_VECTOR => irq::handle(v - vectors::PIC_MASTER_BASE),
         v => log::warn!("unexpected interrupt vector {v:#x}"),
     }
 }

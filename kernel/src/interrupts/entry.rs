@@ -42,7 +42,9 @@ trap_stubs!(
     8 err, 9 noerr, 10 err, 11 err, 12 err, 13 err, 14 err, 15 noerr,
     16 noerr, 17 err, 18 noerr, 19 noerr, 20 noerr, 21 err, 22 noerr, 23 noerr,
     24 noerr, 25 noerr, 26 noerr, 27 noerr, 28 noerr, 29 err, 30 err, 31 noerr,
-    0x27 noerr, 0x2F noerr, 0x30 noerr, 0xFF noerr,
+    0x20 noerr, 0x21 noerr, 0x22 noerr, 0x23 noerr, 0x24 noerr, 0x25 noerr, 0x26 noerr, 0x27 noerr,
+    0x28 noerr, 0x29 noerr, 0x2A noerr, 0x2B noerr, 0x2C noerr, 0x2D noerr, 0x2E noerr, 0x2F noerr,
+    0x30 noerr, 0xFF noerr,
 );
 
 core::arch::global_asm!(

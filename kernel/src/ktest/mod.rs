@@ -2,6 +2,7 @@
 //! `test=GROUP`, reported on the serial console for the host harness in
 //! `tests/`.
 
+mod blk;
 mod double_fault;
 mod interrupts;
 mod ipc;
@@ -47,6 +48,7 @@ pub static GROUPS: &[&Group] = &[
     &tas::GROUP,
     &recovery::GROUP,
     &shell::GROUP,
+    &blk::GROUP,
     &double_fault::GROUP,
     &kernel_panic::GROUP,
     &selftest::FAIL,

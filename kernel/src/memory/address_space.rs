@@ -161,6 +161,57 @@ unsafe fn free_tables(frame: PhysFrame, level: u8, entries: usize) {
     }
 }
 
+/// The active level-4 table as a mapper, if it is a process's (not the
+/// kernel's own, which has no user half to change).
+fn active_user_mapper() -> Result<OffsetPageTable<'static>, MapError> {
+    let (l4, _) = Cr3::read();
+    if l4 == kernel_pml4() {
+        return Err(MapError::NotUser);
+    }
+    // SAFETY: the active level-4 table is mapped at the offset; the callers
+    // change only its user half, which belongs to the running process and
+    // is changed by that process's thread alone (the caller).
+    Ok(unsafe { OffsetPageTable::new(&mut *table(l4), frames::phys_offset()) })
+}
+
+/// Maps `frame` at the user page `page` of the running process's address
+/// space with `flags` (`PRESENT` and `USER_ACCESSIBLE` added). The frame is
+/// not recorded as the space's: its owner frees it (DMA memory,
+/// `memory::dma`), and the space's drop frees only the page tables.
+///
+/// # Safety
+/// The caller owns `frame` and keeps it allocated as long as the mapping
+/// exists or the space is in use; the running thread is the process's.
+pub unsafe fn map_into_active(page: Page, frame: PhysFrame, flags: PageTableFlags) -> Result<(), MapError> {
+    if !is_user_range(page.start_address().as_u64(), page.size()) {
+        return Err(MapError::NotUser);
+    }
+    let mut mapper = active_user_mapper()?;
+    let flags = flags | PageTableFlags::PRESENT | PageTableFlags::USER_ACCESSIBLE;
+    let parents = PageTableFlags::PRESENT | PageTableFlags::WRITABLE | PageTableFlags::USER_ACCESSIBLE;
+    // SAFETY: forwarded to the caller's guarantee on `frame`; the page is
+    // in the private user half of the running process.
+    let flush = unsafe { mapper.map_to_with_table_flags(page, frame, flags, parents, &mut KernelFrames) }?;
+    flush.flush();
+    Ok(())
+}
+
+/// Unmaps the user page `page` of the running process's address space;
+/// returns the frame it mapped (not freed).
+///
+/// # Safety
+/// The running thread is the process's, and nothing of the kernel relies
+/// on the page staying mapped.
+pub unsafe fn unmap_from_active(page: Page) -> Result<PhysFrame, MapError> {
+    if !is_user_range(page.start_address().as_u64(), page.size()) {
+        return Err(MapError::NotUser);
+    }
+    let mut mapper = active_user_mapper()?;
+    let (frame, flush) = mapper.unmap(page)?;
+    flush.flush();
+    Ok(frame)
+}
+
 /// What the active address space maps at user address `addr`, if it is a
 /// present user page: its physical address and whether it is writable.
 pub fn translate_user(addr: u64) -> Option<(PhysAddr, bool)> {

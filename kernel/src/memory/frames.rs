@@ -88,6 +88,19 @@ pub fn alloc_zeroed() -> Option<PhysFrame> {
     Some(frame)
 }
 
+/// `count` physically contiguous frames below physical address `below`,
+/// filled with zeros (device memory: see `memory::dma`); the first of them.
+/// Each is returned with [`free`].
+pub fn alloc_contiguous_zeroed(count: u64, below: PhysAddr) -> Option<PhysFrame> {
+    let first = FRAMES.lock().as_mut()?.alloc_contiguous(count, below.as_u64() / FRAME_SIZE)?;
+    let start = PhysAddr::new(first * FRAME_SIZE);
+    let ptr = phys_to_virt(start).as_mut_ptr::<u8>();
+    // SAFETY: the frames were just handed out, so nothing else uses them,
+    // and all physical memory is mapped writable at the offset, in order.
+    unsafe { core::ptr::write_bytes(ptr, 0, (count * FRAME_SIZE) as usize) };
+    Some(PhysFrame::containing_address(start))
+}
+
 /// Returns a frame. Returning a frame twice is an error, never a corruption.
 pub fn free(frame: PhysFrame) -> Result<(), FreeError> {
     let n = frame.start_address().as_u64() / FRAME_SIZE;

@@ -7,6 +7,7 @@ use x86_64::instructions::interrupts;
 use x86_64::VirtAddr;
 
 use super::entry::SyscallFrame;
+use super::device;
 use super::report;
 use super::symbolize;
 use super::usercopy::{check_user_range, copy_from_user, copy_to_user};
@@ -114,6 +115,15 @@ fn handle(call: Syscall, f: &mut SyscallFrame) -> Result<u64, SyscallError> {
         Syscall::SetWatchdog => usermode::supervise::set_watchdog(f.rdi, f.rsi).map(|()| 0),
         Syscall::ArmRegflip => usermode::supervise::arm_regflip(f.rdi, f.rsi, f.rdx, f.r10).map(|()| 0),
         Syscall::Symbolize => symbolize::symbolize(f.rdi, f.rsi, f.rdx),
+        Syscall::PciFind => device::pci_find(f.rdi, f.rsi, f.rdx),
+        Syscall::DeviceInfo => device::device_info(f.rdi, f.rsi, f.rdx),
+        Syscall::DeviceClaim => device::claim(f.rdi),
+        Syscall::DeviceRelease => device::release(f.rdi),
+        Syscall::PortRead => device::port_read(f.rdi, f.rsi, f.rdx, f.r10),
+        Syscall::PortWrite => device::port_write(f.rdi, f.rsi, f.rdx, f.r10, f.r8),
+        Syscall::DmaAlloc => device::dma_alloc(f.rdi, f.rsi),
+        Syscall::DmaFree => device::dma_free(f.rdi),
+        Syscall::IrqWait => device::irq_wait(f.rdi, f.rsi),
         Syscall::SetFaultHandler => {
             let (entry, stack, len) = (f.rdi, f.rsi, f.rdx);
             if !is_user_range(entry, 1) || len < MIN_FAULT_STACK {

@@ -1,5 +1,6 @@
 //! System calls: the `syscall` entry, argument checking, and the handlers.
 
+mod device;
 mod dispatch;
 mod entry;
 mod report;

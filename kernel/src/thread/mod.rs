@@ -1,7 +1,8 @@
 //! Kernel threads: guarded stacks, the context switch, and the preemptive
-//! round-robin scheduler.
+//! round-robin scheduler, IPC endpoints and notifications.
 
 pub mod ipc;
+pub mod notify;
 mod scheduler;
 mod stack;
 mod switch;

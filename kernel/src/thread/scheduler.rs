@@ -107,6 +107,9 @@ pub(super) struct Threads {
     pub(super) table: SlotTable<Box<Thread>>,
     /// IPC endpoints: IPC is scheduling, so they live under the same lock.
     pub(super) endpoints: super::ipc::Endpoints,
+    /// Notifications (device interrupts to their drivers): signalling one
+    /// wakes a thread, so they live under the same lock.
+    pub(super) notifications: super::notify::Notifications,
     /// Finished detached threads, freed by the next thread to run (a thread
     /// cannot free the stack it is running on). Boxed: a switch saves the
     /// dying thread's stack pointer into its record after it moved here.
@@ -155,6 +158,7 @@ pub fn init() {
             sched: Scheduler::new(IDLE, TIME_SLICE_TICKS),
             table,
             endpoints: super::ipc::Endpoints::default(),
+            notifications: super::notify::Notifications::default(),
             zombies: Vec::new(),
         });
 }
@@ -379,6 +383,7 @@ pub fn sleep_ms(ms: u64) {
 pub fn on_timer_tick(now: u64) {
     let Some(mut guard) = THREADS.try_lock() else { return };
     let Some(t) = guard.as_mut() else { return };
+    super::notify::expire(t, now);
     if t.sched.tick(now) {
         if let Some(sw) = t.sched.yield_now() {
             switch_to(sw, guard);
@@ -493,18 +498,24 @@ pub fn end_user(ending: UserExit) -> u64 {
 /// Detaches the running thread's process: back to the kernel's address
 /// space; returns the process's space (to drop) and how it ended.
 pub fn detach_user() -> (AddressSpace, Option<UserExit>) {
-    interrupts::without_interrupts(|| {
+    let (me, space, ending) = interrupts::without_interrupts(|| {
         let mut guard = THREADS.lock();
         let t = guard.as_mut().expect("threads exist");
         // A reply the process still owes is answered with an error.
         super::ipc::release_current(t);
-        let th = t.table.get_mut(&t.sched.current()).expect("current thread");
+        let me = t.sched.current();
+        let th = t.table.get_mut(&me).expect("current thread");
         let user = th.user.take().expect("the thread runs a process");
         let (_, flags) = Cr3::read();
         // SAFETY: the kernel's own table maps everything the kernel uses.
         unsafe { Cr3::write(kernel_pml4(), flags) };
-        (user.space, user.ending)
-    })
+        (me, user.space, user.ending)
+    });
+    // Its devices stop mastering the bus, then its device memory is freed.
+    // SAFETY: the process has ended: its space is no longer active (CR3 is
+    // the kernel's) and the caller only drops it.
+    unsafe { crate::device::release_owner(me) };
+    (space, ending)
 }
 
 /// Registers the running process's fault handler.

@@ -3,16 +3,20 @@
 //!
 //! A program is `#![no_std] #![no_main]`, names its main function with
 //! [`entry!`], and prints with [`println!`]. Only this crate contains
-//! `unsafe` (the `syscall` instruction); programs can forbid it.
+//! `unsafe` (the `syscall` instruction, and the volatile accesses of
+//! device memory in [`device`]); programs can forbid it.
 
 // Tested on the host (the line editor), where std is there.
 #![cfg_attr(not(test), no_std)]
 
 pub mod client;
 pub mod console;
+pub mod device;
 pub mod ipc;
 pub mod line_editor;
-#[cfg(all(feature = "exit-on-panic", not(test)))]
+// Only on the bare-metal target: a host build that links this crate as a
+// dependency (the host tests of `virtio-blk`) has std's handler.
+#[cfg(all(feature = "exit-on-panic", not(test), target_os = "none"))]
 mod panic;
 pub mod sys;
 

@@ -2,6 +2,7 @@
 
 use core::arch::asm;
 
+use lazarus_abi::device::{DeviceInfo, PciAddress, DEVICE_INFO_BYTES, PCI_ANY};
 use lazarus_abi::error::decode;
 use lazarus_abi::{Syscall, SyscallError};
 
@@ -155,4 +156,82 @@ pub fn symbolize(addr: u64, buf: &mut [u8]) -> Result<usize, SyscallError> {
              out("rcx") _, out("r11") _, options(nostack));
     }
     result(rax).map(|n| n as usize)
+}
+
+fn syscall5(call: Syscall, a: u64, b: u64, c: u64, d: u64, e: u64) -> Result<u64, SyscallError> {
+    let rax: u64;
+    // SAFETY: as in `syscall2`, with arguments in RDX, R10 and R8; the
+    // device calls that take a buffer are wrapped below with a `&mut`
+    // borrow of it (hence no `readonly`); `dma_alloc` maps fresh memory only
+    // where nothing was mapped, which no Rust object can occupy.
+    unsafe {
+        asm!("syscall", inlateout("rax") call as u64 => rax, in("rdi") a, in("rsi") b, in("rdx") c,
+             in("r10") d, in("r8") e, out("rcx") _, out("r11") _, options(nostack));
+    }
+    result(rax)
+}
+
+/// The address of the `index`-th PCI function (0 first) whose vendor and
+/// device ids match (`None`: any). `NoDevice` when there is none.
+pub fn pci_find(vendor: Option<u16>, device: Option<u16>, index: u64) -> Result<PciAddress, SyscallError> {
+    let id = |v: Option<u16>| v.map_or(PCI_ANY, u64::from);
+    let word = syscall5(Syscall::PciFind, id(vendor), id(device), index, 0, 0)?;
+    PciAddress::from_word(word).ok_or(SyscallError::InvalidArgument)
+}
+
+/// Writes the encoded description of the function at `address` into
+/// `buf` (at least `DEVICE_INFO_BYTES` long); returns the bytes written.
+pub fn device_info_into(address: PciAddress, buf: &mut [u8]) -> Result<usize, SyscallError> {
+    syscall5(Syscall::DeviceInfo, address.to_word(), buf.as_mut_ptr() as u64, buf.len() as u64, 0, 0).map(|n| n as usize)
+}
+
+/// The description of the function at `address`.
+pub fn device_info(address: PciAddress) -> Result<DeviceInfo, SyscallError> {
+    let mut buf = [0u8; DEVICE_INFO_BYTES];
+    device_info_into(address, &mut buf)?;
+    DeviceInfo::decode(&buf).ok_or(SyscallError::InvalidArgument)
+}
+
+/// Claims the function at `address` for this process (see
+/// `lazarus_abi::Syscall::DeviceClaim`).
+pub fn device_claim(address: PciAddress) -> Result<(), SyscallError> {
+    syscall5(Syscall::DeviceClaim, address.to_word(), 0, 0, 0, 0).map(|_| ())
+}
+
+/// Gives up the function at `address`: it stops mastering the bus.
+pub fn device_release(address: PciAddress) -> Result<(), SyscallError> {
+    syscall5(Syscall::DeviceRelease, address.to_word(), 0, 0, 0, 0).map(|_| ())
+}
+
+/// Reads `width` (1, 2 or 4) bytes at port `offset` of I/O BAR `bar` of an
+/// owned device. `device::IoBar` is the typed way.
+pub fn port_read(address: PciAddress, bar: u64, offset: u64, width: u64) -> Result<u64, SyscallError> {
+    syscall5(Syscall::PortRead, address.to_word(), bar, offset, width, 0)
+}
+
+/// Writes the low `width` bytes of `value` at port `offset` of I/O BAR
+/// `bar` of an owned device.
+pub fn port_write(address: PciAddress, bar: u64, offset: u64, width: u64, value: u64) -> Result<(), SyscallError> {
+    syscall5(Syscall::PortWrite, address.to_word(), bar, offset, width, value).map(|_| ())
+}
+
+/// Maps `len` bytes of zeroed, physically contiguous device memory at the
+/// page-aligned, unmapped address `vaddr`; returns its physical address.
+/// `device::DmaRegion` is the safe way to use it.
+pub fn dma_alloc(vaddr: u64, len: u64) -> Result<u64, SyscallError> {
+    syscall5(Syscall::DmaAlloc, vaddr, len, 0, 0, 0)
+}
+
+/// Unmaps and frees the device memory `dma_alloc` mapped at `vaddr`.
+/// Nothing may use it any more (`device::DmaRegion` owns it).
+pub fn dma_free(vaddr: u64) -> Result<(), SyscallError> {
+    syscall5(Syscall::DmaFree, vaddr, 0, 0, 0, 0).map(|_| ())
+}
+
+/// Waits up to `timeout_ms` (0: do not block) for the interrupt of an owned
+/// device; returns how many came since the last return. The line is
+/// unmasked only when the call blocks: acknowledge the device (e.g. read
+/// its interrupt status) before waiting again.
+pub fn irq_wait(address: PciAddress, timeout_ms: u64) -> Result<u64, SyscallError> {
+    syscall5(Syscall::IrqWait, address.to_word(), timeout_ms, 0, 0, 0)
 }
