@@ -45,6 +45,36 @@ struct Claim {
 
 static CLAIMS: IrqMutex<Vec<Claim>> = IrqMutex::new(Vec::new());
 
+/// Threads whose process may claim devices. Without an IOMMU a device's
+/// DMA can write any memory, so the right is the kernel's to give, to the
+/// programs it trusts as drivers (the trusted address space, the driver
+/// test), never to a program because it asked.
+static DRIVERS: IrqMutex<Vec<ThreadId>> = IrqMutex::new(Vec::new());
+
+/// Runs `f` (which runs a process on this thread) with the right to claim
+/// devices, taken back when `f` returns or unwinds.
+pub fn as_driver<R>(f: impl FnOnce() -> R) -> R {
+    struct Right(Option<ThreadId>);
+    impl Drop for Right {
+        fn drop(&mut self) {
+            if let Some(me) = self.0 {
+                DRIVERS.lock().retain(|d| *d != me);
+            }
+        }
+    }
+    let me = crate::thread::current_id();
+    if let Some(me) = me {
+        DRIVERS.lock().push(me);
+    }
+    let _right = Right(me);
+    f()
+}
+
+/// Whether `thread`'s process was given the right to claim devices.
+pub fn may_drive(thread: ThreadId) -> bool {
+    DRIVERS.lock().contains(&thread)
+}
+
 /// The function at `address`, if it is one a driver may claim.
 fn claimable(address: PciAddress) -> Result<&'static DeviceInfo, SyscallError> {
     match pci::get(address) {

@@ -6,4 +6,4 @@
 mod claims;
 pub mod pci;
 
-pub use claims::{claim, irq_wait, owner_of, port_read, port_write, release, release_owner, require_any_claim};
+pub use claims::{as_driver, claim, irq_wait, may_drive, owner_of, port_read, port_write, release, release_owner, require_any_claim};

@@ -187,9 +187,9 @@ core::arch::global_asm!(
     exit = const Syscall::Exit as u64,
 );
 
-/// Runs the claiming program on `address`, with device memory of `len`
-/// bytes at `vaddr` (0: none; it then exits with the claim's result).
-fn run_claimer(address: u64, vaddr: u64, len: u64) -> UserExit {
+/// The claiming program for `address`, with device memory of `len` bytes
+/// at `vaddr` (0: none; it then exits with the claim's result).
+fn claimer(address: u64, vaddr: u64, len: u64) -> alloc::vec::Vec<u8> {
     unsafe extern "C" {
         static lazarus_up_claim: u8;
         static lazarus_up_claim_params: u8;
@@ -203,7 +203,18 @@ fn run_claimer(address: u64, vaddr: u64, len: u64) -> UserExit {
     for (i, w) in [address, vaddr, len].into_iter().enumerate() {
         code[params + 8 * i..params + 8 * i + 8].copy_from_slice(&w.to_le_bytes());
     }
-    run_user(UserProgram::Code(&code)).expect("the address space can be built")
+    code
+}
+
+/// Runs the claiming program as a driver (see [`claimer`]).
+fn run_claimer(address: u64, vaddr: u64, len: u64) -> UserExit {
+    let code = claimer(address, vaddr, len);
+    device::as_driver(|| run_user(UserProgram::Code(&code))).expect("the address space can be built")
+}
+
+/// The same program, without the driver right the kernel gives.
+fn run_claimer_unprivileged(address: u64) -> UserExit {
+    run_user(UserProgram::Code(&claimer(address, 0, 0))).expect("the address space can be built")
 }
 
 fn exit_code(e: UserExit) -> i64 {
@@ -249,7 +260,10 @@ fn busy_for_others() {
     device::release(other, disk).expect("released by its owner");
     assert_eq!(device::release(other, disk), Err(SyscallError::NotGranted), "released twice");
     assert_released(disk);
-    // Now free: a process claims it, exits, and the kernel releases it.
+    // Free, but a process the kernel did not make a driver may not claim it.
+    assert_eq!(exit_code(run_claimer_unprivileged(disk.to_word())), err(SyscallError::NotGranted));
+    assert_released(disk);
+    // A driver process claims it, exits, and the kernel releases it.
     assert_eq!(exit_code(run_claimer(disk.to_word(), 0, 0)), 0);
     assert_released(disk);
 }
@@ -257,7 +271,7 @@ fn busy_for_others() {
 fn blkprobe_drives_the_disk() {
     let image = ramdisk::program("blkprobe").expect("ramdisk readable").expect("the ramdisk has blkprobe");
     let disk = disk();
-    let run = || match run_user(UserProgram::Elf(image)).expect("blkprobe loads") {
+    let run = || match device::as_driver(|| run_user(UserProgram::Elf(image))).expect("blkprobe loads") {
         UserExit::Exited(0) => {}
         UserExit::Exited(code) => panic!("blkprobe failed with code {code} (see its output above)"),
         UserExit::Faulted(r) => panic!("blkprobe faulted: {r}"),

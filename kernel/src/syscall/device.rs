@@ -50,9 +50,14 @@ pub fn device_info(word: u64, buf: u64, len: u64) -> Result<u64, SyscallError> {
     Ok(DEVICE_INFO_BYTES as u64)
 }
 
-/// `device_claim(address)`.
+/// `device_claim(address)`: `NotGranted` unless the kernel made the
+/// caller a driver ([`device::as_driver`]).
 pub fn claim(word: u64) -> Result<u64, SyscallError> {
-    device::claim(caller()?, address(word)?).map(|()| 0)
+    let (owner, address) = (caller()?, address(word)?);
+    if !device::may_drive(owner) {
+        return Err(SyscallError::NotGranted);
+    }
+    device::claim(owner, address).map(|()| 0)
 }
 
 /// `device_release(address)`.
