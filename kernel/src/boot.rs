@@ -168,8 +168,40 @@ fn read_memory_map(map: &MemoryRegions) -> ([Region; MAX_REGIONS], usize) {
 /// The boot options (fw_cfg `opt/lazarus/cmdline`), read once at boot.
 static OPTIONS: spin::Once<String> = spin::Once::new();
 
-/// The boot options as given (empty before they are read, or if none).
+/// The options a boot restored from a snapshot was given afterwards
+/// (`system`, `trial=await`): set at most once, before the trusted address
+/// space or any user program runs, and from then on what [`options`]
+/// returns. A second `Once` rather than a replaceable cell, so that every
+/// `&'static str` [`options`] ever handed out stays valid.
+static REPLACED_OPTIONS: spin::Once<String> = spin::Once::new();
+
+/// The boot options as given (empty before they are read, or if none);
+/// after [`replace_options`], the replacement.
 pub fn options() -> &'static str {
-    OPTIONS.get().map_or("", String::as_str)
+    REPLACED_OPTIONS.get().or_else(|| OPTIONS.get()).map_or("", String::as_str)
+}
+
+/// The boot options were already replaced once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlreadyReplaced;
+
+/// Replaces the boot options with `options`, once, and returns them.
+///
+/// Only for a boot that waited to be restored from a snapshot: the options
+/// it booted with only said "wait"; the ones QEMU carries after the restore
+/// say which trial to run. Call it before anything else reads the options
+/// (the trusted address space reads them through the `boot_options` system
+/// call when it starts), so that every reader sees one set of options.
+pub fn replace_options(options: String) -> Result<&'static str, AlreadyReplaced> {
+    let mut first = false;
+    let stored = REPLACED_OPTIONS.call_once(|| {
+        first = true;
+        options
+    });
+    if first {
+        Ok(stored.as_str())
+    } else {
+        Err(AlreadyReplaced)
+    }
 }
 

@@ -4,6 +4,15 @@
 //! kernel reads its command line from one. The legacy I/O-port interface is
 //! enough for a few bytes: write a 16-bit key to the selector port, then read
 //! the item byte by byte from the data port (QEMU docs, `specs/fw_cfg.rst`).
+//!
+//! Files can be read again at any time, and what they hold comes from the
+//! command line of the QEMU that runs the guest *now*: a machine restored
+//! from a saved state (`-incoming`) sees the new QEMU's files, not the ones
+//! it booted with, which is how a trial restored from a snapshot learns its
+//! options (`system`). A read is a sequence of port accesses, so a save in
+//! the middle of one can mix the two QEMUs' bytes; readers that care read
+//! twice. The ports are not locked: only the boot thread, and later the
+//! one thread awaiting a restore, read fw_cfg.
 
 use alloc::string::String;
 use alloc::vec::Vec;

@@ -7,7 +7,9 @@
 //! go to a temporary `CARGO_TARGET_DIR`. Together the tests prove
 //! run -> trials.jsonl -> summary -> report -> resume (retrying a boot that
 //! could not be classified) -> replay, and shards -> merge -> compare, with
-//! the timeout killing a hung "QEMU".
+//! the timeout killing a hung "QEMU"; and that trials restored from the
+//! saved clean state (the default, `--clean-state snapshot`: one saved boot
+//! per run, QMP, `-incoming`) give what booted trials give.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -15,7 +17,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use campaign::{read_results, Outcome, TrialKey};
+use campaign::{read_results, CleanState, Outcome, TrialKey};
 use fault_inject::{Config, TrialId};
 use lazarus_tests::qemu::pid_is_alive;
 use tempfile::TempDir;
@@ -68,7 +70,9 @@ impl Workplace {
             .env("FAKE_QEMU_STATE", self.path("state"))
             .env("CI", "true")
             .env_remove("FAKE_QEMU_FLAKY")
-            .env_remove("FAKE_QEMU_WRONG");
+            .env_remove("FAKE_QEMU_WRONG")
+            .env_remove("FAKE_QEMU_NO_AWAIT")
+            .env_remove("FAKE_QEMU_MIGRATION_FAILS");
         for (key, value) in env {
             command.env(key, value);
         }
@@ -95,6 +99,29 @@ impl Workplace {
         let records = read_results(&self.campaign(name).join("trials.jsonl")).unwrap().records;
         records.iter().map(|r| (r.key(), r.outcome)).collect()
     }
+
+    /// How the stand-in was started since the last call, counted: `save`,
+    /// `boot`, `restore` (one line each in `starts.log`).
+    fn starts(&self) -> BTreeMap<String, usize> {
+        let path = self.path("state/starts.log");
+        let text = fs::read_to_string(&path).unwrap_or_default();
+        let _ = fs::remove_file(&path);
+        let mut counts = BTreeMap::new();
+        for line in text.lines() {
+            *counts.entry(line.split_whitespace().next().unwrap_or("").to_owned()).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// The clean state each record of campaign `name` names.
+    fn clean_states(&self, name: &str) -> Vec<Option<CleanState>> {
+        let records = read_results(&self.campaign(name).join("trials.jsonl")).unwrap().records;
+        records.iter().map(|r| r.clean_state).collect()
+    }
+}
+
+fn counts(entries: &[(&str, usize)]) -> BTreeMap<String, usize> {
+    entries.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
 }
 
 /// What one `xtask` process did.
@@ -177,6 +204,13 @@ fn a_campaign_runs_resumes_reports_and_replays() {
     let mut outcomes = all_expected(0..8);
     outcomes.remove(&key(2, Config::Restart));
     assert_eq!(work.outcomes("e2e"), outcomes);
+    // The default clean state: one boot saved, every trial restored from it.
+    assert_eq!(work.starts(), counts(&[("save", 1), ("restore", 24)]));
+    assert!(first.stdout.contains("each restored from a snapshot") || first.stderr.contains("each restored from a snapshot"));
+    assert!(work.clean_states("e2e").iter().all(|c| *c == Some(CleanState::Snapshot)));
+    assert!(dir.join("logs/snapshot.log").is_file());
+    let left: Vec<_> = fs::read_dir(dir.join("snapshot")).unwrap().collect();
+    assert!(left.is_empty(), "the saved machine is removed after the run: {left:?}");
     let unwind_row = first.stdout.lines().find(|l| l.contains("| unwind") && l.contains("| all")).unwrap();
     // unwind: 8 trials, 6 activated, 5 recovered, 1 kernel crash.
     assert!(unwind_row.contains("83.3% [43.6%, 97.0%] (5/6)"), "{unwind_row}");
@@ -205,12 +239,17 @@ fn a_campaign_runs_resumes_reports_and_replays() {
     work.xtask(&["report", "--name", "e2e"], &[]).expect(true, &["campaign e2e: 24 trials recorded"]);
     assert!(dir.join("index.html").is_file());
 
-    // A replay boots one trial again and compares.
+    // A replay starts one trial again, as it was recorded (restored), and compares.
+    work.starts();
     work.replay(&["1", "--config", "unwind", "--name", "e2e"], &[]).expect(
         true,
-        &["campaign: armed id=1 config=unwind", "trial 1/unwind: recovered (the same as recorded)"],
+        &["campaign: armed id=1 config=unwind", "clean state: snapshot", "trial 1/unwind: recovered (the same as recorded)"],
     );
-    assert!(dir.join("logs/1-unwind.replay.log").is_file());
+    assert_eq!(work.starts(), counts(&[("save", 1), ("restore", 1)]));
+    assert!(dir.join("logs/1-unwind.replay.log").is_file() && dir.join("logs/snapshot.replay.log").is_file());
+    work.replay(&["1", "--config", "unwind", "--name", "e2e", "--clean-state", "boot"], &[])
+        .expect(true, &["trial 1/unwind: recovered (the same as recorded)"]);
+    assert_eq!(work.starts(), counts(&[("boot", 1)]));
     work.replay(&["1", "--name", "e2e"], &[("FAKE_QEMU_WRONG", "1")])
         .expect(false, &["trial 1/unwind: sdc (DIFFERS from the recorded recovered)"]);
     assert_eq!(work.outcomes("e2e"), all_expected(0..8), "a replay records nothing");
@@ -252,4 +291,50 @@ fn a_missing_qemu_image_or_campaign_is_a_clear_error() {
     work.replay(&["1", "--name", "nosuch"], &[]).expect(false, &["campaign.json does not exist"]);
     assert!(!Path::new(&work.campaign("noqemu").join("trials.jsonl")).exists()
         || work.outcomes("noqemu").is_empty());
+}
+
+#[test]
+fn booted_and_restored_trials_give_the_same_outcomes_trial_by_trial() {
+    let work = Workplace::new();
+    work.run(&["--name", "booted", "--clean-state", "boot"], &[])
+        .expect(true, &["campaign booted: 24 trials recorded", "each booted"]);
+    assert_eq!(work.starts(), counts(&[("boot", 24)]));
+    assert!(work.clean_states("booted").iter().all(|c| *c == Some(CleanState::Boot)));
+    work.run(&["--name", "restored", "--clean-state", "snapshot"], &[])
+        .expect(true, &["campaign restored: 24 trials recorded", "saved the machine", "each restored from a snapshot"]);
+    assert_eq!(work.starts(), counts(&[("save", 1), ("restore", 24)]));
+    assert_eq!(work.outcomes("booted"), work.outcomes("restored"));
+    work.xtask(&["compare", "booted", "restored"], &[]).expect(true, &["24 trials in both, 0 changed"]);
+    // The clean state is not part of the campaign: a resume may change it.
+    let images = work.path("images");
+    let resume = ["run", "--name", "booted", "--images", images.to_str().unwrap(), "--trials", "9", "--clean-state", "snapshot"];
+    work.xtask(&resume, &[]).expect(true, &["24 finished, 3 to run", "campaign booted: 27 trials recorded"]);
+    assert_eq!(work.starts(), counts(&[("save", 1), ("restore", 3)]));
+}
+
+#[test]
+fn a_clean_state_that_cannot_be_saved_is_a_clear_error() {
+    let work = Workplace::new();
+    let old_kernel = work.run(&["--name", "old"], &[("FAKE_QEMU_NO_AWAIT", "1")]);
+    old_kernel.expect(
+        false,
+        &[
+            "could not save the clean state trials start from: the kernel never printed `snapshot: ready`",
+            "logs/snapshot.log",
+            "--clean-state boot",
+        ],
+    );
+    let failing = work.run(&["--name", "full"], &[("FAKE_QEMU_MIGRATION_FAILS", "1")]);
+    failing.expect(false, &["saving the machine failed: failed: fake: disk full"]);
+    for name in ["old", "full"] {
+        assert!(work.outcomes(name).is_empty(), "{name}: nothing ran");
+        let log = fs::read_to_string(work.campaign(name).join("logs/snapshot.log")).unwrap();
+        assert!(log.contains("trial=await"), "{log}");
+        let left: Vec<_> = fs::read_dir(work.campaign(name).join("snapshot")).unwrap().collect();
+        assert!(left.is_empty(), "{name}: no saved machine left behind: {left:?}");
+    }
+    assert!(!work.starts().contains_key("restore"));
+    // Booting every trial needs no snapshot.
+    work.run(&["--name", "old", "--clean-state", "boot"], &[("FAKE_QEMU_NO_AWAIT", "1")])
+        .expect(true, &["campaign old: 24 trials recorded"]);
 }

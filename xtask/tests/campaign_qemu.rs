@@ -2,17 +2,20 @@
 //!
 //! It runs `cargo xtask campaign run` over 10 planned `panic` faults into
 //! `fs`, `name` and `crashtest` under `unwind`, `restart` and `none` (30
-//! trial boots, 2 QEMUs at a time), then `cargo xtask campaign replay` of
-//! one activated trial, and checks what a user would check in
-//! `trials.jsonl`:
+//! trials, 2 QEMUs at a time, each restored from the machine saved once
+//! after boot: the default clean state, `snapshot`), then
+//! `cargo xtask campaign replay --clean-state boot` of one activated trial,
+//! and checks what a user would check in `trials.jsonl`:
 //!
-//! - every planned trial was classified and recorded, and the same faults
-//!   were activated under every configuration (they are the same faults);
+//! - every planned trial was classified and recorded, restored from the
+//!   snapshot, and the same faults were activated under every
+//!   configuration (they are the same faults);
 //! - `unwind` recovers every activated `panic` trial with 0 leaks, and at
 //!   least [`MIN_ACTIVATED`] trials were activated, so it cannot pass on
 //!   faults that never fired;
 //! - `none` recovers no trial;
-//! - the replay of an activated trial gives the recorded outcome;
+//! - the replay of an activated trial gives the recorded outcome, booted
+//!   where the campaign restored it: the two clean states agree;
 //! - no QEMU outlives the run (checked on `xtask`'s process group; two
 //!   self-tests on plain processes show that this check and the time bound
 //!   below work, and run under plain `cargo test` too).
@@ -56,7 +59,7 @@ use std::sync::{Arc, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use campaign::{read_results, summary_table, Outcome, Summary, TrialKey, TrialRecord};
+use campaign::{read_results, summary_table, CleanState, Outcome, Summary, TrialKey, TrialRecord};
 use fault_inject::{Config, Model, TrialId};
 use lazarus_tests::config::ENV_IMAGES;
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -64,8 +67,8 @@ use libtest_mimic::{Arguments, Failed, Trial};
 /// Prefix of the trials' names.
 const PREFIX: &str = "campaign_in_qemu";
 
-/// Planned faults (trial ids `0..TRIALS`); each boots under every
-/// configuration: 30 boots, 1-2 minutes with two QEMUs under TCG.
+/// Planned faults (trial ids `0..TRIALS`); each runs under every
+/// configuration: 30 trials, about a minute with two QEMUs under TCG.
 const TRIALS: u32 = 10;
 
 /// The plan: the default seed, `panic` into the default targets.
@@ -351,6 +354,12 @@ impl Suite {
             );
             return Err(self.failure(run, &what, &[]));
         }
+        // The default clean state is the one under test here.
+        let booted: Vec<&TrialRecord> =
+            run.records.iter().filter(|r| r.clean_state != Some(CleanState::Snapshot)).collect();
+        if !booted.is_empty() {
+            return Err(self.failure(run, "trials not restored from the snapshot, the default clean state:", &booted));
+        }
         // The leak count is what tells the two recovered outcomes apart.
         let inconsistent: Vec<&TrialRecord> = run
             .records
@@ -434,7 +443,8 @@ impl Suite {
         Ok(())
     }
 
-    /// `xtask campaign replay ID` of the first activated `unwind` trial.
+    /// `xtask campaign replay ID --clean-state boot` of the first activated
+    /// `unwind` trial, which the campaign restored from its snapshot.
     fn check_replay(&self, run: &CampaignRun) -> Result<(), Failed> {
         let Some(trial) =
             run.records.iter().filter(|r| r.config == Config::Unwind && r.outcome.is_activated()).min_by_key(|r| r.id)
@@ -444,7 +454,7 @@ impl Suite {
         let key = trial.key();
         let mut command = self.xtask();
         command
-            .args(["replay", &trial.id.to_string(), "--config", trial.config.name()])
+            .args(["replay", &trial.id.to_string(), "--config", trial.config.name(), "--clean-state", "boot"])
             .args(self.place_args(&run.images));
         let replay =
             run_bounded(&mut command, REPLAY_LIMIT, EXIT_GRACE).map_err(|e| format!("cannot run {command:?}: {e}"))?;

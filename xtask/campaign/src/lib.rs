@@ -8,7 +8,8 @@
 //! calls in here for everything else:
 //!
 //! - [`TrialList`]: the trials of a campaign or of one shard, and which are
-//!   still to run when a campaign resumes;
+//!   still to run when a campaign resumes; [`CleanState`]: whether a trial
+//!   booted or restored a snapshot taken after boot;
 //! - [`GuestReport`] and [`classify`] (through [`evaluate`]): the guest's
 //!   `campaign:` lines and the end of the boot, turned into an [`Outcome`];
 //! - [`ResultsWriter`], [`read_results`], [`merge_files`]: the
@@ -30,6 +31,7 @@
 //!   plotters); the code here is the campaign's own logic.
 
 mod classify;
+mod clean_state;
 mod compare;
 mod counts;
 mod evaluate;
@@ -48,6 +50,7 @@ mod summary_table;
 mod trial_list;
 
 pub use classify::{classify, ClassifyError, TrialEnd, GUEST_EXIT_FAILURE, GUEST_EXIT_SUCCESS};
+pub use clean_state::{CleanState, UnknownCleanState};
 pub use compare::{compare, Change, CompareError, Comparison};
 pub use counts::OutcomeCounts;
 pub use evaluate::evaluate;

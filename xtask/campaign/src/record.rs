@@ -4,7 +4,8 @@
 //! location) as well as its id, so a resume, a merge or a comparison can
 //! check that the trials it combines come from the same plan, and `jq` can
 //! answer questions without the plan. Optional numbers are `null` when the
-//! trial had no recovery; keys are always present.
+//! trial had no recovery; keys are always present (`clean_state` is
+//! `null`, not missing, when unknown, and may be missing in older files).
 
 use std::fmt;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use std::time::Duration;
 use fault_inject::{Config, Injection, Location, LocationMismatch, Model, Seed, Target, TrialId, Trigger};
 use serde::{Deserialize, Serialize};
 
+use crate::clean_state::CleanState;
 use crate::guest_line::DetectionKind;
 use crate::guest_report::GuestReport;
 use crate::outcome::Outcome;
@@ -68,6 +70,11 @@ pub struct TrialRecord {
     pub log_excerpt: String,
     /// Host wall-clock time of the trial, in milliseconds.
     pub duration_ms: u64,
+    /// Whether the trial's QEMU booted or restored the saved clean state
+    /// (`duration_ms` depends on it, the outcome should not); `null` in
+    /// records written before there was a choice, which all booted.
+    #[serde(default)]
+    pub clean_state: Option<CleanState>,
 }
 
 impl TrialRecord {
@@ -91,7 +98,13 @@ impl TrialRecord {
             injected_at_ns: report.injected.map(|(at, _)| at),
             log_excerpt,
             duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+            clean_state: None,
         }
+    }
+
+    /// The record, noting the clean state its trial started from.
+    pub fn started_from(self, clean_state: CleanState) -> Self {
+        TrialRecord { clean_state: Some(clean_state), ..self }
     }
 
     /// The trial's key.
@@ -106,8 +119,8 @@ impl TrialRecord {
     }
 
     /// Whether two records of the same key say the same thing: same fault
-    /// and same outcome. Timing, latency and the log may differ between
-    /// runs of one trial.
+    /// and same outcome. Timing, latency, the log and the clean state may
+    /// differ between runs of one trial.
     pub fn agrees_with(&self, other: &TrialRecord) -> bool {
         (self.seed, self.injection().ok(), self.outcome) == (other.seed, other.injection().ok(), other.outcome)
     }
@@ -137,7 +150,9 @@ pub(crate) mod tests {
         let json = serde_json::to_string(&rec).unwrap();
         assert!(!json.contains('\n'));
         let value: serde_json::Value = serde_json::from_str(&json).unwrap();
-        for key in ["id", "seed", "config", "model", "target", "location", "outcome", "latency", "leaks", "log_excerpt", "duration_ms"] {
+        for key in
+            ["id", "seed", "config", "model", "target", "location", "outcome", "latency", "leaks", "log_excerpt", "duration_ms", "clean_state"]
+        {
             assert!(value.get(key).is_some(), "missing key {key}: {json}");
         }
         assert_eq!(value["id"], 17);
@@ -150,7 +165,20 @@ pub(crate) mod tests {
         assert_eq!(value["latency"], 67_000);
         assert_eq!(value["detected"], serde_json::Value::Null);
         assert_eq!(value["duration_ms"], 1500);
+        assert_eq!(value["clean_state"], serde_json::Value::Null);
         assert_eq!(serde_json::from_str::<TrialRecord>(&json).unwrap(), rec);
+        let restored = rec.clone().started_from(CleanState::Snapshot);
+        let json = serde_json::to_string(&restored).unwrap();
+        assert!(json.ends_with(r#","duration_ms":1500,"clean_state":"snapshot"}"#), "{json}");
+        assert_eq!(serde_json::from_str::<TrialRecord>(&json).unwrap(), restored);
+    }
+
+    #[test]
+    fn records_written_before_the_clean_state_was_recorded_still_read() {
+        let rec = record(4, Config::Restart, Outcome::Sdc);
+        let mut value = serde_json::to_value(&rec).unwrap();
+        value.as_object_mut().unwrap().remove("clean_state");
+        assert_eq!(serde_json::from_value::<TrialRecord>(value).unwrap(), rec);
     }
 
     #[test]
@@ -176,6 +204,7 @@ pub(crate) mod tests {
         let mut b = a.clone();
         b.duration_ms += 10;
         b.log_excerpt = "another run".into();
+        b.clean_state = Some(CleanState::Snapshot);
         assert!(a.agrees_with(&b));
         b.outcome = Outcome::Sdc;
         assert!(!a.agrees_with(&b));

@@ -2,14 +2,16 @@
 //!
 //! The trial comes from the campaign's manifest (the same plan gives the
 //! same fault and command line), and boots with the campaign's build and
-//! timeout. Its serial console is printed as it comes (and kept in
-//! `logs/ID-CONFIG.replay.log`), then its outcome is compared with the
-//! recorded one. The results file is only read: a replay never changes it.
+//! timeout, from the clean state its record names (`--clean-state`
+//! chooses; `boot` for a trial with no record). Its serial console is
+//! printed as it comes (and kept in `logs/ID-CONFIG.replay.log`), then its
+//! outcome is compared with the recorded one. The results file is only
+//! read: a replay never changes it.
 
 use std::io;
 use std::process::ExitCode;
 
-use campaign::{evaluate, read_results, Outcome, TrialListError};
+use campaign::{evaluate, read_results, CleanState, Outcome, TrialListError};
 
 use crate::campaign::args::ReplayArgs;
 use crate::campaign::error::CampaignError;
@@ -18,7 +20,7 @@ use crate::campaign::follow;
 use crate::campaign::layout::{campaigns_root, CampaignDir};
 use crate::campaign::manifest::Manifest;
 use crate::campaign::prepare;
-use crate::campaign::qemu_executor::QemuExecutor;
+use crate::campaign::qemu_executor;
 use crate::paths::Paths;
 use crate::shell;
 
@@ -38,15 +40,19 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode, CampaignError> {
     let key = trial.key();
     let recorded = read_results(&dir.results_file())?.records.into_iter().find(|r| r.key() == key);
     let cmdline = trial_cmdline(&trial).map_err(|e| CampaignError::Boot { key, source: e.into() })?;
+    let clean_state = args
+        .clean_state
+        .or_else(|| recorded.as_ref().and_then(|r| r.clean_state))
+        .unwrap_or(CleanState::Boot);
     shell::note(format!(
         "campaign: replaying trial {key} of {label}: {}; recorded outcome: {}",
         trial.spec.injection,
         recorded.as_ref().map_or_else(|| "none".to_owned(), |r| r.outcome.to_string())
     ));
-    shell::note(format!("campaign: boot options: {cmdline}"));
+    shell::note(format!("campaign: boot options: {cmdline}; clean state: {clean_state}"));
 
     let machine = prepare::machine(&args.image, manifest.release, &dir.logs_dir())?;
-    let executor = QemuExecutor::new(machine, manifest.timeout());
+    let executor = qemu_executor::prepare(machine, manifest.timeout(), clean_state, &dir, true)?;
     let log_path = dir.replay_log_file(key);
     // The follower must not show the previous replay's log.
     match std::fs::remove_file(&log_path) {

@@ -2,15 +2,16 @@
 //!
 //! The steps: settle the campaign (name, manifest, options: `settings`),
 //! lock its folder, read what is finished, plan what is pending, get QEMU
-//! and the image ready (only if anything is pending), boot the pending
-//! trials in parallel (`scheduler`), then print the summary of the whole
-//! campaign and write its report. The exit code is non-zero if any boot
+//! and the image ready (only if anything is pending), save the clean state
+//! trials start from (`--clean-state snapshot`, the default), run the
+//! pending trials in parallel (`scheduler`), then print the summary of the
+//! whole campaign and write its report. The exit code is non-zero if any boot
 //! could not be classified.
 
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use campaign::ResultsWriter;
+use campaign::{CleanState, ResultsWriter};
 use indicatif::HumanDuration;
 
 use crate::campaign::args::RunOptions;
@@ -20,7 +21,7 @@ use crate::campaign::manifest::Manifest;
 use crate::campaign::outputs;
 use crate::campaign::prepare;
 use crate::campaign::progress::{Progress, ProgressMode};
-use crate::campaign::qemu_executor::QemuExecutor;
+use crate::campaign::qemu_executor;
 use crate::campaign::scheduler::{run_trials, RunReport};
 use crate::campaign::settings;
 use crate::paths::Paths;
@@ -71,16 +72,19 @@ pub fn run(options: RunOptions) -> Result<ExitCode, CampaignError> {
         jobs.get().min(pending.len().max(1)),
     ));
 
+    let clean_state = options.clean_state();
     let report = if pending.is_empty() {
         shell::note("campaign: nothing to run: every trial is finished");
         RunReport::default()
     } else {
         let machine = prepare::machine(&options.image, manifest.release, &dir.logs_dir())?;
-        let executor = QemuExecutor::new(machine, manifest.timeout());
+        // The trials' time includes saving their clean state, once.
+        let started = Instant::now();
+        let executor = qemu_executor::prepare(machine, manifest.timeout(), clean_state, &dir, false)?;
         let mut progress = Progress::new(ProgressMode::detect(), pending.len() as u64);
         let result = run_trials(&executor, pending, jobs, &dir, &mut writer, &mut progress);
         progress.finish();
-        result?
+        RunReport { elapsed: started.elapsed(), ..result? }
     };
     drop(writer);
     drop(lock);
@@ -89,7 +93,7 @@ pub fn run(options: RunOptions) -> Result<ExitCode, CampaignError> {
     outputs::summarise(dir.path(), &label, &records)?;
     if report.boots() > 0 {
         let at_once = jobs.get().min(report.boots());
-        shell::note(throughput(report.boots(), report.unclassified.len(), report.elapsed, at_once));
+        shell::note(throughput(report.boots(), report.unclassified.len(), report.elapsed, at_once, clean_state));
     }
     if report.unclassified.is_empty() {
         return Ok(ExitCode::SUCCESS);
@@ -104,8 +108,8 @@ pub fn run(options: RunOptions) -> Result<ExitCode, CampaignError> {
     Ok(ExitCode::FAILURE)
 }
 
-/// `campaign: this run: N trials (M not classified) in T with J QEMU(s) at once: R trials/hour`.
-fn throughput(boots: usize, unclassified: usize, elapsed: Duration, jobs: usize) -> String {
+/// `campaign: this run: N trials (M not classified) in T with J QEMU(s) at once, CLEAN STATE: R trials/hour`.
+fn throughput(boots: usize, unclassified: usize, elapsed: Duration, jobs: usize, clean_state: CleanState) -> String {
     let hours = elapsed.as_secs_f64() / SECONDS_PER_HOUR;
     let per_hour = if hours > 0.0 { boots as f64 / hours } else { 0.0 };
     let unclassified = match unclassified {
@@ -114,7 +118,14 @@ fn throughput(boots: usize, unclassified: usize, elapsed: Duration, jobs: usize)
     };
     // Whole seconds: a campaign's length needs no milliseconds.
     let elapsed = HumanDuration(Duration::from_secs(elapsed.as_secs()));
-    format!("campaign: this run: {boots} trials{unclassified} in {elapsed} with {jobs} QEMU(s) at once: {per_hour:.0} trials/hour")
+    let start = match clean_state {
+        CleanState::Boot => "each booted",
+        CleanState::Snapshot => "each restored from a snapshot",
+    };
+    format!(
+        "campaign: this run: {boots} trials{unclassified} in {elapsed} with {jobs} QEMU(s) at once, {start}: \
+         {per_hour:.0} trials/hour"
+    )
 }
 
 #[cfg(test)]
@@ -123,10 +134,13 @@ mod tests {
 
     #[test]
     fn throughput_is_trials_per_hour_of_wall_clock() {
-        let text = throughput(60, 0, Duration::from_secs(1800), 2);
-        assert_eq!(text, "campaign: this run: 60 trials in 30 minutes with 2 QEMU(s) at once: 120 trials/hour");
-        let text = throughput(3, 1, Duration::from_millis(2500), 3);
+        let text = throughput(60, 0, Duration::from_secs(1800), 2, CleanState::Boot);
+        assert_eq!(
+            text,
+            "campaign: this run: 60 trials in 30 minutes with 2 QEMU(s) at once, each booted: 120 trials/hour"
+        );
+        let text = throughput(3, 1, Duration::from_millis(2500), 3, CleanState::Snapshot);
         assert!(text.starts_with("campaign: this run: 3 trials (1 not classified) in 2 seconds"), "{text}");
-        assert!(text.ends_with(": 4320 trials/hour"), "{text}");
+        assert!(text.ends_with("at once, each restored from a snapshot: 4320 trials/hour"), "{text}");
     }
 }

@@ -15,6 +15,7 @@ use lazarus_tests::runner::BootError;
 use crate::campaign::manifest::ManifestError;
 use crate::campaign::name::NameError;
 use crate::campaign::settings::SettingsError;
+use crate::campaign::snapshot::SnapshotError;
 use crate::error::XtaskError;
 
 /// A failed campaign command.
@@ -30,6 +31,14 @@ pub enum CampaignError {
         key: TrialKey,
         /// What went wrong.
         source: BootError,
+    },
+    /// The machine trials restore could not be saved (`--clean-state snapshot`).
+    #[error("could not save the clean state trials start from: {source}\n    log: {}\n    (`--clean-state boot` boots every trial instead)", log.display())]
+    Snapshot {
+        /// The serial log of the boot that was to be saved.
+        log: PathBuf,
+        /// What went wrong.
+        source: SnapshotError,
     },
     /// The options do not fit the campaign being resumed.
     #[error("cannot continue campaign {campaign}: {source}")]

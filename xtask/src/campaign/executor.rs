@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use campaign::{Trial, TrialEnd};
+use campaign::{CleanState, Trial, TrialEnd};
 use lazarus_tests::qemu::{
     debug_exit_status, BootCmdline, CmdlineError, QemuExit, GUEST_RESET_STATUS, KERNEL_EXIT_FAILURE, KERNEL_EXIT_SUCCESS,
 };
@@ -40,6 +40,8 @@ pub struct Execution {
     pub duration: Duration,
     /// Where the full serial log was written.
     pub log_path: PathBuf,
+    /// Whether QEMU booted or restored the trial's clean state.
+    pub clean_state: CleanState,
 }
 
 /// Something that can boot a trial.

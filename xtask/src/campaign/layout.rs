@@ -6,6 +6,8 @@
 //!   trials.jsonl           one record per finished trial (the `campaign` crate's format)
 //!   logs/ID-CONFIG.log     the full serial log of each trial's boot
 //!   logs/ID-CONFIG.replay.log   the log of its latest `replay`
+//!   logs/snapshot.log      the boot saved as the trials' clean state (`--clean-state snapshot`)
+//!   snapshot/ready-PID.state    that saved machine, while the run (or replay) PID uses it
 //!   index.html, *.svg      the report
 //!   campaign.lock          held while a `run` appends to trials.jsonl (kept by `--fresh`)
 //! ```
@@ -30,6 +32,12 @@ const LOCK_FILE_NAME: &str = "campaign.lock";
 
 /// The serial logs' folder name.
 const LOGS_DIR_NAME: &str = "logs";
+
+/// The folder of saved machines (the `snapshot` clean state).
+const SNAPSHOT_DIR_NAME: &str = "snapshot";
+
+/// The name of the saved boot's serial log, in `logs/`.
+const SNAPSHOT_LOG_NAME: &str = "snapshot";
 
 /// `target/campaigns`: where campaigns named on the command line live.
 pub fn campaigns_root(paths: &Paths) -> PathBuf {
@@ -84,6 +92,18 @@ impl CampaignDir {
         self.logs_dir().join(format!("{}-{}.replay.log", key.id, key.config))
     }
 
+    /// `snapshot/`: where a run keeps the machine it saved after boot.
+    pub fn snapshot_dir(&self) -> PathBuf {
+        self.path.join(SNAPSHOT_DIR_NAME)
+    }
+
+    /// `logs/snapshot.log`, or `logs/snapshot.replay.log` for a replay:
+    /// the serial log of the boot that was saved.
+    pub fn snapshot_log_file(&self, replay: bool) -> PathBuf {
+        let suffix = if replay { ".replay" } else { "" };
+        self.logs_dir().join(format!("{SNAPSHOT_LOG_NAME}{suffix}.log"))
+    }
+
     /// Creates the folder and takes its lock, so that two runs never append
     /// to one results file at once. Fails at once if another process holds it.
     pub fn lock(&self) -> Result<CampaignLock, CampaignError> {
@@ -133,6 +153,9 @@ mod tests {
         assert_eq!(dir.replay_log_file(key), Path::new("/t/campaigns/quick/logs/17-none.replay.log"));
         assert_eq!(dir.results_file(), Path::new("/t/campaigns/quick/trials.jsonl"));
         assert_eq!(dir.manifest_file(), Path::new("/t/campaigns/quick/campaign.json"));
+        assert_eq!(dir.snapshot_dir(), Path::new("/t/campaigns/quick/snapshot"));
+        assert_eq!(dir.snapshot_log_file(false), Path::new("/t/campaigns/quick/logs/snapshot.log"));
+        assert_eq!(dir.snapshot_log_file(true), Path::new("/t/campaigns/quick/logs/snapshot.replay.log"));
     }
 
     #[test]

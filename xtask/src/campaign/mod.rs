@@ -1,7 +1,8 @@
 //! `cargo xtask campaign`: fault-injection campaigns in QEMU, and their results.
 //!
-//! `run` boots the kernel once per trial and configuration, in parallel,
-//! with each trial's fault on the boot command line, and hands every
+//! `run` starts QEMU once per trial and configuration, in parallel, with
+//! each trial's fault on the boot command line (booting, or restoring a
+//! machine saved once after boot: `snapshot`), and hands every
 //! finished boot to the `campaign` crate, which classifies it and appends
 //! it to `target/campaigns/NAME/trials.jsonl`; `replay` reruns one trial
 //! alone; `report`, `compare` and `merge` work on finished results. All the
@@ -27,8 +28,10 @@ mod outputs;
 mod prepare;
 mod progress;
 mod qemu_executor;
+mod qmp;
 mod scheduler;
 mod settings;
+mod snapshot;
 
 pub use args::CampaignArgs;
 pub use error::CampaignError;

@@ -122,6 +122,7 @@ fn record(
     let execution = result.map_err(|source| CampaignError::Boot { key: trial.key(), source })?;
     match evaluate(&trial, execution.end, &execution.serial_log, execution.duration) {
         Ok(record) => {
+            let record = record.started_from(execution.clean_state);
             writer.append(&record)?;
             progress.finished(record.outcome);
             report.records.push(record);
@@ -142,7 +143,7 @@ mod tests {
     use std::path::Path;
     use std::sync::atomic::AtomicUsize;
 
-    use campaign::{read_results, Outcome, TrialEnd, TrialList, GUEST_EXIT_SUCCESS};
+    use campaign::{read_results, CleanState, Outcome, TrialEnd, TrialList, GUEST_EXIT_SUCCESS};
     use fault_inject::{Config, Model, Seed, Shard, Target};
 
     use crate::campaign::progress::ProgressMode;
@@ -201,6 +202,7 @@ mod tests {
                 serial_log,
                 duration: Duration::from_millis(20),
                 log_path: log_path.to_owned(),
+                clean_state: CleanState::Snapshot,
             })
         }
     }
@@ -231,6 +233,7 @@ mod tests {
         assert_eq!(report.records.len(), 12);
         assert!(report.unclassified.is_empty());
         assert!(report.records.iter().all(|r| r.outcome == Outcome::Recovered));
+        assert!(report.records.iter().all(|r| r.clean_state == Some(CleanState::Snapshot)), "each record says how it started");
         let mut boots = executor.boots.lock().unwrap().clone();
         boots.sort();
         boots.dedup();
