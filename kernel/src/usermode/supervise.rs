@@ -14,7 +14,10 @@
 //! - when the count reaches the watchdog's limit while the word is
 //!   non-zero, delivers a fault with [`WATCHDOG_VECTOR`] to the process's
 //!   fault handler, exactly like a CPU exception at the interrupted
-//!   instruction, so the server unwinds.
+//!   instruction, so the server unwinds;
+//! - when that has happened [`MAX_WATCHDOG_STRIKES`] times with no system
+//!   call in between (the process's own unwinder is stuck), ends the
+//!   process rather than interrupt it forever.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -29,6 +32,14 @@ use crate::interrupts::exceptions;
 use crate::memory::address_space::translate_user;
 use crate::sync::IrqMutex;
 use crate::{kprintln, thread, time};
+
+/// Forced unwinds in a row, with no system call between them, after which
+/// the process is beyond its own recovery (its unwinder itself is stuck)
+/// and is ended.
+const MAX_WATCHDOG_STRIKES: u64 = 3;
+
+/// Forced unwinds since the supervised thread last entered the kernel.
+static WATCHDOG_STRIKES: AtomicU64 = AtomicU64::new(0);
 
 /// Longest watchdog limit a process may ask for: a minute.
 const MAX_WATCHDOG_MS: u64 = 60_000;
@@ -76,6 +87,7 @@ static RING3_TICKS: AtomicU64 = AtomicU64::new(0);
 /// Notes that the running thread entered the kernel (a system call).
 pub fn entered_kernel() {
     RING3_TICKS.store(0, Ordering::Relaxed);
+    WATCHDOG_STRIKES.store(0, Ordering::Relaxed);
 }
 
 /// `set_watchdog(word, limit_ms)`: the caller must have a fault handler
@@ -151,8 +163,24 @@ pub fn on_tick(frame: &mut TrapFrame, now: u64) {
     if sup.limit_ticks != 0 && ticks >= sup.limit_ticks && word != 0 {
         drop(guard);
         RING3_TICKS.store(0, Ordering::Relaxed);
-        kprintln!("watchdog: server {word} ran {ticks} ticks in ring 3 without answering; forcing it to unwind");
-        exceptions::deliver_to_process(WATCHDOG_VECTOR, frame);
+        let strikes = WATCHDOG_STRIKES.fetch_add(1, Ordering::Relaxed) + 1;
+        // Stuck for good: its own unwinder does not get out (it loops on
+        // the fault stack, where no fault can be delivered, or never makes
+        // a system call again). Ending the process is all that is left;
+        // its clients' calls then fail.
+        if strikes > MAX_WATCHDOG_STRIKES {
+            let report = exceptions::FaultReport::capture(WATCHDOG_VECTOR, frame);
+            kprintln!("watchdog: server {word} did not recover from {MAX_WATCHDOG_STRIKES} forced unwinds; ending the process");
+            super::end_from_trap(frame, report);
+            return;
+        }
+        // On the fault stack (already unwinding) nothing can be delivered:
+        // the unwind gets until the last strike to finish.
+        if exceptions::deliver_to_process(WATCHDOG_VECTOR, frame) {
+            kprintln!("watchdog: server {word} ran {ticks} ticks in ring 3 without answering; forcing it to unwind");
+        } else {
+            kprintln!("watchdog: server {word} still in its fault handler after {ticks} ticks (strike {strikes})");
+        }
     }
 }
 
