@@ -105,13 +105,18 @@ fn ipc_round_trip() {
     .expect("spawn");
     // Let the server reach its first `recv`, so calls find it waiting.
     thread::sleep_ms(50);
-    let (fast0, slow0) = ipc::counters();
+    let ((fast0, slow0), direct0) = (ipc::counters(), ipc::direct_transfers());
     let client = run_user_with(UserProgram::Elf(ping), &[ipc::handle(ep)]);
-    let (fast1, slow1) = ipc::counters();
+    let ((fast1, slow1), direct1) = (ipc::counters(), ipc::direct_transfers());
     if !matches!(client, Ok(UserExit::Exited(0))) || !matches!(server.join(), Ok(Ok(UserExit::Exited(0)))) {
         kprintln!("bench: the IPC round trip failed: {client:?}");
     }
-    kprintln!("ipc transfers during the round trips: {} fast path, {} slow path", fast1 - fast0, slow1 - slow0);
+    kprintln!(
+        "ipc transfers during the round trips: {} fast path ({} of them direct), {} slow path",
+        fast1 - fast0,
+        direct1 - direct0,
+        slow1 - slow0
+    );
 }
 
 /// Runs the benchmarks named by `spec` (`all`) and exits QEMU.

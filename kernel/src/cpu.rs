@@ -81,6 +81,7 @@ impl Drop for UserAccess {
 
 /// Clears RFLAGS.AC: user pages are protected again. Also used on every
 /// entry from user mode, where AC may have been left set by user code.
+#[inline] // on every system call
 pub fn close_user_access() {
     if smap_enabled() {
         // SAFETY: `clac` only clears RFLAGS.AC; SMAP is on, so it exists.

@@ -52,6 +52,7 @@ impl<T> IrqMutex<T> {
 
     /// Takes the lock if it is free; never spins. For fault paths, which
     /// must not wait for a lock the faulting code may hold.
+    #[inline] // on the IPC fast path
     pub fn try_lock(&self) -> Option<IrqGuard<'_, T>> {
         let were_enabled = interrupts::are_enabled();
         interrupts::disable();
@@ -85,6 +86,7 @@ impl<T> DerefMut for IrqGuard<'_, T> {
 }
 
 impl<T> Drop for IrqGuard<'_, T> {
+    #[inline] // on the IPC fast path
     fn drop(&mut self) {
         self.guard = None;
         HELD.fetch_sub(1, Ordering::SeqCst);

@@ -4,12 +4,18 @@
 //! A message is four words carried in registers; the kernel moves it from
 //! one thread record to the other, never through user memory. A `call`
 //! blocks the caller until the reply; `recv` and `reply_recv` block a server
-//! until a message comes. When the other side is already waiting, the CPU is
-//! handed straight to it (`Scheduler::hand_off`, past the ready queue): the
-//! fast path, counted in [`counters`]. A process that ends while it owes a
-//! reply answers its caller with `PeerGone`. A handle carries the
-//! endpoint's generation; restarting the endpoint makes old handles fail
-//! with `StaleHandle`.
+//! until a message comes. A process that ends while it owes a reply answers
+//! its caller with `PeerGone`. A handle carries the endpoint's generation;
+//! restarting the endpoint makes old handles fail with `StaleHandle`.
+//!
+//! Two paths move a message. The **fast path** (`ipc/fast.rs`) runs straight
+//! from the `syscall` entry for `call` and `reply_recv` when the other side
+//! already waits: it checks the handle, moves the words and switches to the
+//! other thread without the dispatcher or the scheduler's run queue. This
+//! file is the **slow path**, for everything else (no one waiting, callers
+//! queued, a bad or stale handle, `recv`), which the dispatcher calls.
+//! Counters of both ([`counters`], [`direct_transfers`]) let tests prove
+//! which one ran.
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
@@ -21,6 +27,10 @@ use lazarus_abi::SyscallError;
 use x86_64::instructions::interrupts;
 
 use super::scheduler::{switch_to, Threads, THREADS};
+
+mod fast;
+
+pub use fast::{fast_path, resume_blocked};
 
 /// A message: the words of one IPC transfer.
 pub type Message = [u64; MESSAGE_WORDS];
@@ -43,6 +53,26 @@ pub struct IpcSlot {
     delivered: Option<Result<Message, SyscallError>>,
     /// The caller this thread (a server) owes a reply.
     reply_to: Option<ThreadId>,
+    /// What it waits for while blocked in IPC.
+    wait: Wait,
+    /// While the fast path has it blocked: the address of its
+    /// `syscall::IpcFrame` (so a message can be written into it and the
+    /// thread resumed straight into ring 3); 0 otherwise.
+    fast_frame: u64,
+}
+
+/// What a thread blocked in IPC waits for: the fast path checks it before
+/// it hands a thread a message, so a thread blocked for another reason is
+/// never resumed as if its IPC had completed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Wait {
+    /// Not blocked in IPC.
+    #[default]
+    Nothing,
+    /// A message on this endpoint (`recv`, `reply_recv`).
+    Message(EndpointId),
+    /// The reply to its `call`.
+    Reply,
 }
 
 #[derive(Debug)]
@@ -55,9 +85,67 @@ struct Waiting {
 struct Endpoint {
     generation: u32,
     /// Servers blocked in `recv`/`reply_recv`.
-    receivers: VecDeque<ThreadId>,
+    receivers: Receivers,
     /// Callers blocked until a server takes their message.
     callers: VecDeque<Waiting>,
+}
+
+/// The servers blocked on an endpoint, first come first served. The first
+/// is kept in a field of its own, so that the common case of the fast path
+/// (one server, waiting or not) is a field access, not a queue operation.
+///
+/// # Invariants
+/// `first` is `None` only if `rest` is empty.
+#[derive(Debug, Default)]
+struct Receivers {
+    first: Option<ThreadId>,
+    rest: VecDeque<ThreadId>,
+}
+
+impl Receivers {
+    /// The server that waited longest.
+    #[inline]
+    fn front(&self) -> Option<ThreadId> {
+        self.first
+    }
+
+    #[inline]
+    fn pop_front(&mut self) -> Option<ThreadId> {
+        let first = self.first.take()?;
+        if !self.rest.is_empty() {
+            self.first = self.rest.pop_front();
+        }
+        Some(first)
+    }
+
+    #[inline]
+    fn push_back(&mut self, thread: ThreadId) {
+        if self.first.is_none() {
+            self.first = Some(thread);
+        } else {
+            self.rest.push_back(thread);
+        }
+    }
+
+    /// True if a `push_back` needs no allocation.
+    #[inline]
+    fn has_room(&self) -> bool {
+        self.first.is_none() || self.rest.len() < self.rest.capacity()
+    }
+
+    /// Takes every waiting server out, in order.
+    fn take_all(&mut self) -> Vec<ThreadId> {
+        self.first.take().into_iter().chain(self.rest.drain(..)).collect()
+    }
+
+    /// Forgets `thread` if it waits here.
+    fn remove(&mut self, thread: ThreadId) {
+        if self.first == Some(thread) {
+            self.pop_front();
+        } else {
+            self.rest.retain(|&r| r != thread);
+        }
+    }
 }
 
 /// Every endpoint, indexed by id (endpoints are never destroyed yet).
@@ -84,12 +172,23 @@ pub fn handle(id: EndpointId) -> Handle {
     Handle { endpoint: id, generation }
 }
 
+/// Transfers made by the fast path.
 static FAST: AtomicU64 = AtomicU64::new(0);
+/// Of those, the ones that resumed the other thread straight into ring 3
+/// (it had blocked through the fast path too).
+static DIRECT: AtomicU64 = AtomicU64::new(0);
+/// Messages and replies moved by the slow path (queued or handed over).
 static SLOW: AtomicU64 = AtomicU64::new(0);
 
 /// Transfers so far: (fast path, slow path).
 pub fn counters() -> (u64, u64) {
     (FAST.load(Ordering::Relaxed), SLOW.load(Ordering::Relaxed))
+}
+
+/// Fast-path transfers that resumed the receiving thread straight into
+/// ring 3 from its saved frame (the others returned into its kernel code).
+pub fn direct_transfers() -> u64 {
+    DIRECT.load(Ordering::Relaxed)
 }
 
 /// Creates an endpoint.
@@ -108,7 +207,7 @@ pub fn restart_endpoint(id: EndpointId) {
     let Some(ep) = t.endpoints.get_mut(&id) else { return };
     ep.generation += 1;
     let callers: alloc::vec::Vec<_> = ep.callers.drain(..).map(|w| w.thread).collect();
-    let receivers: alloc::vec::Vec<_> = ep.receivers.drain(..).collect();
+    let receivers = ep.receivers.take_all();
     for (thread, why) in callers
         .into_iter()
         .map(|c| (c, SyscallError::PeerGone))
@@ -137,12 +236,31 @@ fn resolve(t: &Threads, handle: u64) -> Result<EndpointId, SyscallError> {
     Ok(h.endpoint)
 }
 
-/// Takes what was delivered to the running thread while it was blocked.
+/// Takes what was delivered to the running thread while it was blocked,
+/// and marks it no longer waiting.
 fn take_delivered() -> Result<Message, SyscallError> {
     let mut guard = THREADS.lock();
     let t = guard.as_mut().expect("threads exist");
     let me = t.sched.current();
-    t.table.get_mut(&me).and_then(|th| th.ipc.delivered.take()).unwrap_or(Err(SyscallError::PeerGone))
+    t.table.get_mut(&me).map(|th| th.ipc.wake()).unwrap_or(Err(SyscallError::PeerGone))
+}
+
+impl IpcSlot {
+    /// The thread runs again: it waits for nothing, and finds what was
+    /// delivered (nothing: its peer is gone).
+    fn wake(&mut self) -> Result<Message, SyscallError> {
+        self.wait = Wait::Nothing;
+        self.fast_frame = 0;
+        self.delivered.take().unwrap_or(Err(SyscallError::PeerGone))
+    }
+
+}
+
+/// Marks the running thread as waiting for `wait` (it blocks next).
+fn set_waiting(t: &mut Threads, me: ThreadId, wait: Wait) {
+    if let Some(th) = t.table.get_mut(&me) {
+        th.ipc.wait = wait;
+    }
 }
 
 /// `call`: sends `message` on `handle`'s endpoint and waits for the reply.
@@ -159,12 +277,14 @@ pub fn call(handle: u64, message: Message) -> Result<Message, SyscallError> {
                 if let Some(s) = t.table.get_mut(&server) {
                     s.ipc.reply_to = Some(me);
                 }
-                FAST.fetch_add(1, Ordering::Relaxed);
+                set_waiting(t, me, Wait::Reply);
+                SLOW.fetch_add(1, Ordering::Relaxed);
                 let sw = t.sched.hand_off(server).expect("a waiting server is blocked");
                 switch_to(sw, guard);
             }
             None => {
                 ep.callers.push_back(Waiting { thread: me, message });
+                set_waiting(t, me, Wait::Reply);
                 SLOW.fetch_add(1, Ordering::Relaxed);
                 let sw = t.sched.block().expect("a process thread can block");
                 switch_to(sw, guard);
@@ -197,6 +317,7 @@ fn reply_recv_inner(handle: u64, reply: Option<Message>) -> Result<Message, Sysc
                 let c = t.table.get_mut(&me).and_then(|th| th.ipc.reply_to.take());
                 if let Some(c) = c {
                     deliver(t, c, Ok(r));
+                    SLOW.fetch_add(1, Ordering::Relaxed);
                 }
                 c
             }
@@ -214,11 +335,9 @@ fn reply_recv_inner(handle: u64, reply: Option<Message>) -> Result<Message, Sysc
             return Ok(next.message);
         }
         ep.receivers.push_back(me);
+        set_waiting(t, me, Wait::Message(id));
         let sw = match client {
-            Some(c) => {
-                FAST.fetch_add(1, Ordering::Relaxed);
-                t.sched.hand_off(c).expect("a caller waiting for its reply is blocked")
-            }
+            Some(c) => t.sched.hand_off(c).expect("a caller waiting for its reply is blocked"),
             None => t.sched.block().expect("a process thread can block"),
         };
         switch_to(sw, guard);
@@ -236,6 +355,6 @@ pub(super) fn release_current(t: &mut Threads) {
         let _ = t.sched.wake(c);
     }
     for ep in t.endpoints.table.iter_mut() {
-        ep.receivers.retain(|&r| r != me);
+        ep.receivers.remove(me);
     }
 }

@@ -57,8 +57,9 @@ type Entry = Box<dyn FnOnce() + Send>;
 
 pub(super) struct Thread {
     name: String,
-    /// Stack pointer saved by the last switch away from this thread.
-    saved_rsp: u64,
+    /// Stack pointer saved by the last switch away from this thread (or
+    /// its IPC frame, when the IPC fast path blocked it).
+    pub(super) saved_rsp: u64,
     /// `None` only for the idle thread, which runs on the boot stack.
     stack: Option<KernelStack>,
     entry: Option<Entry>,
@@ -68,7 +69,7 @@ pub(super) struct Thread {
     detached: bool,
     /// Recovery boundaries and the fault in flight; boxed so its address
     /// stays put while it is the unwinder's current state.
-    unwind: Box<ThreadState>,
+    pub(super) unwind: Box<ThreadState>,
     /// Set while the thread runs a user process (`usermode::run_user`).
     pub(super) user: Option<UserState>,
     /// Its side of IPC: a message delivered to it, and whom it owes a reply.
@@ -77,12 +78,12 @@ pub(super) struct Thread {
 
 /// A thread's process, while it runs one.
 pub(super) struct UserState {
-    space: AddressSpace,
+    pub(super) space: AddressSpace,
     /// Kernel stack pointer saved on entering ring 3: where the process's
     /// end resumes, and the top of the stack entries from ring 3 use.
-    saved_rsp: u64,
+    pub(super) saved_rsp: u64,
     /// How the process ended, once it has.
-    ending: Option<UserExit>,
+    pub(super) ending: Option<UserExit>,
     /// The process's handles, by number.
     pub(super) handles: alloc::vec::Vec<super::ipc::Handle>,
     /// Where its CPU exceptions go, if it registered a handler.
@@ -207,7 +208,7 @@ pub(super) fn switch_to(sw: Switch, mut guard: IrqGuard<'_, Option<Threads>>) {
     reap_zombies();
 }
 
-fn reap_zombies() {
+pub(super) fn reap_zombies() {
     if !ZOMBIES_PENDING.swap(false, core::sync::atomic::Ordering::SeqCst) {
         return;
     }
