@@ -26,7 +26,7 @@ use kernel_logic::cmdline::{Cmdline, FW_CFG_FILE};
 
 use crate::exit::{exit_qemu, QemuExit};
 use crate::thread::ipc::{self, EndpointId};
-use crate::thread::{self, FaultPolicy};
+use crate::thread::{self, FaultPolicy, JoinHandle, SpawnError};
 use crate::usermode::{run_user_with, UserExit, UserProgram};
 use crate::{boot, fw_cfg, kprintln, logger, ramdisk};
 
@@ -65,14 +65,28 @@ fn run_program(name: &str, handles: &[ipc::Handle]) {
     }
 }
 
-/// Starts the trusted address space in a thread of its own, serving `service`.
-pub fn start_tas(service: EndpointId) {
+/// Runs the ramdisk program `name` in a thread of its own as the server of
+/// `service` (its handle 0), with the right to claim devices if `driver`.
+/// When it ends, however it ends, the endpoint is restarted: its clients'
+/// handles go stale and waiting callers get `PeerGone`, so nobody waits for
+/// a server that is gone.
+pub fn start_server(name: &'static str, service: EndpointId, driver: bool) -> Result<JoinHandle<()>, SpawnError> {
     let handle = ipc::handle(service);
-    // The TAS will hold the drivers (the blk server): it may claim devices.
-    let started = thread::spawn(TAS_IMAGE, FaultPolicy::Panic, move || {
-        crate::device::as_driver(|| run_program(TAS_IMAGE, &[handle]))
-    });
-    if let Err(e) = started {
+    thread::spawn(name, FaultPolicy::Panic, move || {
+        if driver {
+            crate::device::as_driver(|| run_program(name, &[handle]));
+        } else {
+            run_program(name, &[handle]);
+        }
+        ipc::restart_endpoint(service);
+        kprintln!("{name} ended: calls to its endpoint now fail");
+    })
+}
+
+/// Starts the trusted address space, serving `service`. It will hold the
+/// drivers (the blk server): it may claim devices.
+pub fn start_tas(service: EndpointId) {
+    if let Err(e) = start_server(TAS_IMAGE, service, true) {
         kprintln!("cannot start the trusted address space: {e:?}");
     }
 }

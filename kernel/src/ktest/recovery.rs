@@ -9,8 +9,12 @@
 
 use alloc::format;
 
+use lazarus_abi::{Syscall, SyscallError};
+
 use super::services::run_with_tas;
+use super::user::call3_with;
 use super::{Case, Group};
+use crate::thread::ipc;
 use crate::usermode::UserExit;
 
 /// The group.
@@ -18,6 +22,7 @@ pub static GROUP: Group = Group {
     name: "recovery",
     cases: &[
         Case { name: "the_workload_passes_with_no_fault", run: workload_passes },
+        Case { name: "calls_to_a_server_that_ended_fail_cleanly", run: ended_server_fails_cleanly },
         Case { name: "every_fault_kind_in_every_server_is_recovered", run: || check(0) },
         Case { name: "a_stale_generation_gets_the_typed_error", run: || check(1) },
         Case { name: "an_idempotent_request_is_retried_and_succeeds", run: || check(2) },
@@ -50,6 +55,17 @@ fn run_against_tas(name: &str) {
         UserExit::Exited(code) => panic!("{}", format!("{name} failed with code {code} (its output is above)")),
         UserExit::Faulted(r) => panic!("{name} faulted: {r}"),
     }
+}
+
+/// A server process that ends (here `hello`, which exits at once) leaves
+/// its clients a typed error, never a call that waits forever.
+fn ended_server_fails_cleanly() {
+    let ep = ipc::create_endpoint();
+    let client_handle = ipc::handle(ep);
+    let server = crate::system::start_server("hello", ep, false).expect("spawn the server");
+    server.join().expect("the server's thread ends");
+    let answer = call3_with(Syscall::Call as u64, 0, 1, 2, &[client_handle]);
+    assert_eq!(answer, -(SyscallError::StaleHandle as i64), "the call fails at once with StaleHandle");
 }
 
 fn workload_passes() {

@@ -7,7 +7,6 @@
 
 use crate::ramdisk;
 use crate::thread::ipc::{self, EndpointId};
-use crate::thread::{self, FaultPolicy};
 use crate::usermode::{run_user_with, UserExit, UserProgram};
 
 /// The image `name` from the ramdisk.
@@ -15,15 +14,11 @@ pub fn program(name: &str) -> &'static [u8] {
     ramdisk::program(name).expect("ramdisk readable").unwrap_or_else(|| panic!("the ramdisk has {name}"))
 }
 
-/// Starts a TAS serving a new endpoint; returns the endpoint.
+/// Starts a TAS serving a new endpoint, as the system does; returns the
+/// endpoint.
 fn start_tas() -> EndpointId {
     let ep = ipc::create_endpoint();
-    let handle = ipc::handle(ep);
-    thread::spawn("tas", FaultPolicy::Panic, move || {
-        let exit = run_user_with(UserProgram::Elf(program("tas")), &[handle]).expect("tas loads");
-        crate::kprintln!("tas ended: {exit:?}");
-    })
-    .expect("spawn the TAS");
+    crate::system::start_tas(ep);
     ep
 }
 

@@ -9,5 +9,5 @@ mod switch;
 
 pub use scheduler::{
     attach_user, current_fault_handler, current_image, detach_user, end_user, set_fault_handler, current_fault_policy, current_fault_stack, current_id, current_name, current_stack, idle_loop, init, kill_current_from_trap, on_timer_tick,
-    sleep_ms, sleep_ticks, snapshot, spawn, yield_now, FaultHandler, FaultPolicy, JoinHandle,
+    sleep_ms, sleep_ticks, snapshot, spawn, yield_now, FaultHandler, FaultPolicy, JoinHandle, SpawnError,
 };
