@@ -38,9 +38,6 @@ use crate::{kprintln, thread, time};
 /// and is ended.
 const MAX_WATCHDOG_STRIKES: u64 = 3;
 
-/// Forced unwinds since the supervised thread last entered the kernel.
-static WATCHDOG_STRIKES: AtomicU64 = AtomicU64::new(0);
-
 /// Longest watchdog limit a process may ask for: a minute.
 const MAX_WATCHDOG_MS: u64 = 60_000;
 /// Latest a register flip may be armed for: ten minutes of ticks.
@@ -80,14 +77,18 @@ struct Regflip {
 
 static SUPERVISION: IrqMutex<Option<Supervision>> = IrqMutex::new(None);
 
-/// Consecutive ticks the supervised thread was found in ring 3 since it last
-/// entered the kernel.
-static RING3_TICKS: AtomicU64 = AtomicU64::new(0);
+/// Since the supervised thread last entered the kernel: the ticks it was
+/// found in ring 3 since the last forced unwind (bits 0-31) and the forced
+/// unwinds (32-63). One word, so a system call clears both with one store.
+static SINCE_KERNEL: AtomicU64 = AtomicU64::new(0);
+/// The ticks' bits of [`SINCE_KERNEL`].
+const TICKS_MASK: u64 = 0xFFFF_FFFF;
+/// One forced unwind in [`SINCE_KERNEL`].
+const STRIKE: u64 = 1 << 32;
 
 /// Notes that the running thread entered the kernel (a system call).
 pub fn entered_kernel() {
-    RING3_TICKS.store(0, Ordering::Relaxed);
-    WATCHDOG_STRIKES.store(0, Ordering::Relaxed);
+    SINCE_KERNEL.store(0, Ordering::Relaxed);
 }
 
 /// `set_watchdog(word, limit_ms)`: the caller must have a fault handler
@@ -104,7 +105,7 @@ pub fn set_watchdog(word: u64, limit_ms: u64) -> Result<(), SyscallError> {
     let mut s = SUPERVISION.lock();
     let regflip = s.as_ref().filter(|s| s.thread == thread).and_then(|s| s.regflip);
     *s = Some(Supervision { thread, word, limit_ticks: time::ms_to_ticks(limit_ms), regflip });
-    RING3_TICKS.store(0, Ordering::Relaxed);
+    SINCE_KERNEL.store(0, Ordering::Relaxed);
     Ok(())
 }
 
@@ -152,7 +153,8 @@ pub fn on_tick(frame: &mut TrapFrame, now: u64) {
     if thread::current_id() != Some(sup.thread) {
         return;
     }
-    let ticks = RING3_TICKS.fetch_add(1, Ordering::Relaxed) + 1;
+    let since = SINCE_KERNEL.fetch_add(1, Ordering::Relaxed) + 1;
+    let ticks = since & TICKS_MASK;
     let Some(word) = read_word(sup.word) else { return };
     if let Some(flip) = sup.regflip.filter(|f| now >= f.at_tick && word == f.value) {
         sup.regflip = None;
@@ -162,8 +164,9 @@ pub fn on_tick(frame: &mut TrapFrame, now: u64) {
     }
     if sup.limit_ticks != 0 && ticks >= sup.limit_ticks && word != 0 {
         drop(guard);
-        RING3_TICKS.store(0, Ordering::Relaxed);
-        let strikes = WATCHDOG_STRIKES.fetch_add(1, Ordering::Relaxed) + 1;
+        // Ticks back to 0, one strike more.
+        let strikes = (since >> 32) + 1;
+        SINCE_KERNEL.store(strikes * STRIKE, Ordering::Relaxed);
         // Stuck for good: its own unwinder does not get out (it loops on
         // the fault stack, where no fault can be delivered, or never makes
         // a system call again). Ending the process is all that is left;

@@ -241,9 +241,8 @@ fn flip_store(kept: &mut [u64], bits: u32) {
         println!("storeflip: the target keeps nothing; nothing changed");
         return;
     }
-    let word = if bits == 1 { (sys::uptime_ns() / 1000) as usize % kept.len() } else { 0 };
-    let bit = if bits == 1 { (sys::uptime_ns() % 64) as u32 } else { 0 };
-    let mask = if bits == 1 { 1u64 << bit } else { 0b11 };
+    let now = sys::uptime_ns();
+    let (word, mask) = if bits == 1 { ((now / 1000) as usize % kept.len(), 1u64 << (now % 64)) } else { (0, 0b11) };
     kept[word] ^= mask;
     println!("storeflip: word {word} of the kept-state store, mask {mask:#x}");
 }
