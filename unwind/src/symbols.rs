@@ -98,6 +98,14 @@ impl<'a> Symbols<'a> {
         (s.size == 0 || offset < s.size).then_some(Resolved { name: s.name, offset })
     }
 
+    /// The start and size in bytes of the function holding `addr`, for a
+    /// symbol whose size the table gives (`None` for one of unknown size).
+    pub fn extent(&self, addr: u64) -> Option<(u64, u64)> {
+        let i = self.funcs.partition_point(|s| s.start <= addr).checked_sub(1)?;
+        let s = self.funcs[i];
+        (s.size != 0 && addr - s.start < s.size).then_some((s.start, s.size))
+    }
+
     /// The address of the first function whose demangled name contains
     /// `needle`.
     pub fn find(&self, needle: &str) -> Option<u64> {
@@ -218,6 +226,12 @@ mod tests {
         assert!(text.contains("a_function_to_find+0x2"), "{text}");
         assert!(!text.contains("::h"), "hash suffix left out: {text}");
         assert_eq!(syms.lookup(0), None);
+        let (start, size) = syms.extent(runtime + 2).expect("sized symbol");
+        assert_eq!(start, runtime);
+        assert!(size > 2, "the function is longer than 2 bytes: {size}");
+        assert_eq!(syms.extent(start + size - 1), Some((start, size)), "last byte");
+        assert_ne!(syms.extent(start + size), Some((start, size)), "one past the end is another function or none");
+        assert_eq!(syms.extent(0), None);
     }
 
     /// `write_address_with` as a string.

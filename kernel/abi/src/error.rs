@@ -84,7 +84,7 @@ impl fmt::Display for SyscallError {
             Self::NoSymbol => "no function at this address",
             Self::DeviceBusy => "another process owns the device",
             Self::NoDevice => "no such device (or it has no usable interrupt line)",
-            Self::NotGranted => "not granted: not the device's owner, or outside its I/O ranges",
+            Self::NotGranted => "not granted: a device the caller does not own, outside its I/O ranges, or a right the caller lacks",
             Self::TimedOut => "timed out",
             Self::NoMemory => "out of memory (DMA quota, or contiguous frames)",
         })

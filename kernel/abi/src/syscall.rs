@@ -154,6 +154,19 @@ pub enum Syscall {
     /// interrupt line, `NoDevice`; not the owner, `NotGranted`; nothing
     /// came in time, `TimedOut`.
     IrqWait = 26,
+    /// `flip_code(function, offset, bit) -> address`: fault injection (a
+    /// `memflip` into code), for the thread that set a watchdog word (the
+    /// trusted address space's). Flips `bit` (0–7) of the byte at
+    /// `offset` modulo the function's size into the function holding the
+    /// code address `function`, in the symbol table of the caller's image,
+    /// and returns that byte's address. The kernel writes through the
+    /// frame, so the page stays read-only and executable for the process;
+    /// the flip lasts as long as the process (its frames are its own copy
+    /// of the image). Errors: `bit` above 7 is `InvalidArgument`; a caller
+    /// that set no watchdog, `NotGranted`; no symbol table, `NoSymbolTable`;
+    /// `function` in no function of known size, `NoSymbol`; the byte not in
+    /// a present, executable, read-only user page, `BadAddress`.
+    FlipCode = 27,
 }
 
 /// Most bytes one `symbolize` call writes (its `len` limit): room for any
@@ -200,6 +213,7 @@ impl Syscall {
             24 => Self::DmaAlloc,
             25 => Self::DmaFree,
             26 => Self::IrqWait,
+            27 => Self::FlipCode,
             _ => return None,
         })
     }
@@ -239,10 +253,11 @@ mod tests {
             Syscall::DmaAlloc,
             Syscall::DmaFree,
             Syscall::IrqWait,
+            Syscall::FlipCode,
         ] {
             assert_eq!(Syscall::from_number(s as u64), Some(s));
         }
-        assert_eq!(Syscall::from_number(27), None);
+        assert_eq!(Syscall::from_number(28), None);
         assert_eq!(Syscall::from_number(u64::MAX), None);
     }
 }

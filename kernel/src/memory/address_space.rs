@@ -215,6 +215,12 @@ pub unsafe fn unmap_from_active(page: Page) -> Result<PhysFrame, MapError> {
 /// What the active address space maps at user address `addr`, if it is a
 /// present user page: its physical address and whether it is writable.
 pub fn translate_user(addr: u64) -> Option<(PhysAddr, bool)> {
+    translate_user_page(addr).map(|(phys, flags)| (phys, flags.contains(PageTableFlags::WRITABLE)))
+}
+
+/// What the active address space maps at user address `addr`, if it is a
+/// present user page: its physical address and the page's flags.
+pub fn translate_user_page(addr: u64) -> Option<(PhysAddr, PageTableFlags)> {
     use x86_64::structures::paging::mapper::TranslateResult;
     if !is_user_range(addr, 1) {
         return None;
@@ -225,7 +231,7 @@ pub fn translate_user(addr: u64) -> Option<(PhysAddr, bool)> {
     let mapper = unsafe { OffsetPageTable::new(&mut *table(l4), frames::phys_offset()) };
     match mapper.translate(VirtAddr::new(addr)) {
         TranslateResult::Mapped { frame, offset, flags } if flags.contains(PageTableFlags::USER_ACCESSIBLE) => {
-            Some((frame.start_address() + offset, flags.contains(PageTableFlags::WRITABLE)))
+            Some((frame.start_address() + offset, flags))
         }
         _ => None,
     }

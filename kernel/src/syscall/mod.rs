@@ -3,6 +3,7 @@
 mod device;
 mod dispatch;
 mod entry;
+mod flip_code;
 mod report;
 mod symbolize;
 mod usercopy;

@@ -57,7 +57,7 @@ pub fn write_symbol(image: &'static [u8], addr: u64, out: &mut [u8]) -> Result<u
 }
 
 /// The symbols of `image`, read on first use.
-fn table(image: &'static [u8]) -> Table {
+pub(super) fn table(image: &'static [u8]) -> Table {
     let key = image.as_ptr() as usize;
     let cached = |tables: &[(usize, Table)]| tables.iter().find(|(k, _)| *k == key).map(|(_, t)| t.clone());
     if let Some(t) = cached(&TABLES.lock()) {

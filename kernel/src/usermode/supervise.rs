@@ -124,6 +124,13 @@ pub fn arm_regflip(value: u64, register: u64, bit: u64, after_ticks: u64) -> Res
     Ok(())
 }
 
+/// True if the running thread set the watchdog word: the thread of the
+/// trusted address space, the only one fault injection is for.
+pub fn is_supervised() -> bool {
+    let thread = thread::current_id();
+    SUPERVISION.lock().as_ref().is_some_and(|s| Some(s.thread) == thread)
+}
+
 /// Forgets the supervision of `thread` (its process ended).
 pub fn release(thread: ThreadId) {
     let mut s = SUPERVISION.lock();

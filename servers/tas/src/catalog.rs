@@ -11,13 +11,14 @@ use name_server::NameServer;
 use server_api::{Server, ServerId};
 use tas_runtime::heap::HeapId;
 
-use crate::instance::{init_of, Slot, StoreEvents};
+use crate::instance::{handler_code, init_of, Slot, StoreEvents};
 
 fn slot<S: Server + 'static>(id: ServerId, heap_index: usize) -> Slot {
     Slot {
         id,
         sites: S::CAMPAIGN_SITES,
         init: init_of::<S>,
+        code: handler_code::<S>(),
         heap: HeapId::private(heap_index).expect("one private heap per server"),
         state: None,
         abandoned: None,

@@ -69,6 +69,9 @@ pub struct Regions<'a> {
     pub state_at: Option<(u32, u32)>,
     /// The target's kept-state region.
     pub kept: &'a mut [u64],
+    /// An address in the target's request handler, the code a `memflip`
+    /// into text lands in.
+    pub code: u64,
 }
 
 /// The injector.
@@ -209,7 +212,13 @@ fn fire(armed: Armed, regions: Regions<'_>) {
         (Model::Memflip, Location::Memory { region, offset, bit }) => {
             let bit = bit.get();
             let addr = match region {
-                Region::Heap => Some(faults::flip_in_heap(regions.heap, offset, bit)),
+                // Among the heap's first `in use` bytes: allocation is
+                // first fit from the bottom of the region, so that span is
+                // mostly live blocks, where a flip can matter.
+                Region::Heap => {
+                    let live = tas_runtime::heap::in_use(regions.heap).0.max(1) as u64;
+                    Some(faults::flip_in_heap(regions.heap, (u64::from(offset) % live) as u32, bit))
+                }
                 Region::Stack => Some(faults::flip_in_stack(offset, bit)),
                 Region::Data => regions
                     .state_at
@@ -220,10 +229,16 @@ fn fire(armed: Armed, regions: Regions<'_>) {
                     regions.kept[(at / 64) as usize] ^= 1 << (at % 64);
                     Some(at / 8)
                 }
-                // The text is mapped read-only and execute-only here; a flip
-                // there needs the kernel (not yet), and a server without a
-                // store has nothing to flip.
-                Region::Store | Region::Text => None,
+                // The text is mapped read-only: the kernel flips it.
+                Region::Text => match sys::flip_code(regions.code, u64::from(offset), u64::from(bit)) {
+                    Ok(a) => Some(a),
+                    Err(e) => {
+                        println!("memflip: the kernel refused the flip into text: {e}");
+                        None
+                    }
+                },
+                // A server without a store has nothing to flip.
+                Region::Store => None,
             };
             match addr {
                 Some(a) => println!("memflip: {region} byte {a:#x} bit {bit}"),

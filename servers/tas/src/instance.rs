@@ -29,6 +29,14 @@ pub fn init_of<S: Server + 'static>(env: &mut dyn Env) -> (Box<dyn Instance>, In
     (Box::new(server), note)
 }
 
+/// The address of server type `S`'s request handler (`Server::handle`, the
+/// function every request of the server runs; `Instance::handle` is only a
+/// jump to it), the code a `memflip` into text lands in.
+pub fn handler_code<S: Server + 'static>() -> u64 {
+    let handle: fn(&mut S, &mut dyn Env, &Request) -> Result<Payload, Status> = <S as Server>::handle;
+    handle as usize as u64
+}
+
 /// A server as the TAS knows it.
 pub struct Slot {
     /// Which server.
@@ -38,6 +46,8 @@ pub struct Slot {
     pub sites: u32,
     /// How to start an instance.
     pub init: InitFn,
+    /// Its request handler's address ([`handler_code`]).
+    pub code: u64,
     /// Its private heap.
     pub heap: HeapId,
     /// The state object of the running instance; `None` while restarting

@@ -60,7 +60,8 @@ pub struct SiteEnv<'a> {
 
 impl Env for SiteEnv<'_> {
     fn site(&mut self, site: u32) {
-        let regions = Regions { heap: self.heap, state_at: self.state_at, kept: self.kept };
+        let code = self.tas.supervisor.slots[self.index].code;
+        let regions = Regions { heap: self.heap, state_at: self.state_at, kept: self.kept, code };
         self.tas.injector.at_site(self.server, site, self.sites, regions);
     }
 
@@ -111,13 +112,15 @@ pub struct InitEnv<'a> {
     pub heap: HeapId,
     /// Its kept-state region.
     pub kept: &'a mut [u64],
+    /// Its request handler's address, for `memflip` into text.
+    pub code: u64,
     /// The injector.
     pub injector: &'a mut crate::injector::Injector,
 }
 
 impl Env for InitEnv<'_> {
     fn site(&mut self, site: u32) {
-        let regions = Regions { heap: self.heap, state_at: None, kept: self.kept };
+        let regions = Regions { heap: self.heap, state_at: None, kept: self.kept, code: self.code };
         self.injector.at_site(self.server, site, self.sites, regions);
     }
 

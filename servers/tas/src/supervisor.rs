@@ -211,10 +211,10 @@ impl Supervisor {
                 StepOutcome::Done
             }
             Step::Init => {
-                let (id, sites, heap_id, init) = (slot.id, slot.sites, slot.heap, slot.init);
+                let (id, sites, heap_id, init, code) = (slot.id, slot.sites, slot.heap, slot.init, slot.code);
                 let generation = slot.generation;
                 let mut env =
-                    InitEnv { server: id, index, generation, sites, heap: heap_id, kept: &mut slot.kept, injector };
+                    InitEnv { server: id, index, generation, sites, heap: heap_id, kept: &mut slot.kept, code, injector };
                 let started = {
                     let _entered = heap::enter(heap_id);
                     unwind::catch(|| init(&mut env))

@@ -139,6 +139,14 @@ pub fn arm_regflip(value: u64, register: u64, bit: u64, after_ticks: u64) -> Res
     syscall4(Syscall::ArmRegflip, value, register, bit, after_ticks).map(|_| ())
 }
 
+/// Fault injection (`memflip` into code): the kernel flips `bit` (0–7) of
+/// the byte at `offset` (modulo the function's size) into the function
+/// holding the code address `function`, for the thread that set the
+/// watchdog word; returns the flipped byte's address.
+pub fn flip_code(function: u64, offset: u64, bit: u64) -> Result<u64, SyscallError> {
+    syscall4(Syscall::FlipCode, function, offset, bit, 0)
+}
+
 /// Names the code address `addr` of this process: writes `name+0xoffset`
 /// (demangled, from the symbol table of the ramdisk image the process was
 /// loaded from) into `buf`, cut to fit; returns the bytes written (valid
