@@ -167,6 +167,14 @@ pub enum Syscall {
     /// `function` in no function of known size, `NoSymbol`; the byte not in
     /// a present, executable, read-only user page, `BadAddress`.
     FlipCode = 27,
+    /// `repair_code() -> bytes`: for the thread that set a watchdog word
+    /// (the trusted address space's, when it restarts a server). Compares
+    /// the caller's read-only executable segments with the ELF image it was
+    /// loaded from and writes back every byte that differs, as a fresh load
+    /// would; returns how many it restored (0 when the code is intact).
+    /// Errors: a caller that set no watchdog, `NotGranted`; not loaded from
+    /// an image, `NoSymbolTable`.
+    RepairCode = 28,
 }
 
 /// Most bytes one `symbolize` call writes (its `len` limit): room for any
@@ -214,6 +222,7 @@ impl Syscall {
             25 => Self::DmaFree,
             26 => Self::IrqWait,
             27 => Self::FlipCode,
+            28 => Self::RepairCode,
             _ => return None,
         })
     }
@@ -254,10 +263,11 @@ mod tests {
             Syscall::DmaFree,
             Syscall::IrqWait,
             Syscall::FlipCode,
+            Syscall::RepairCode,
         ] {
             assert_eq!(Syscall::from_number(s as u64), Some(s));
         }
-        assert_eq!(Syscall::from_number(28), None);
+        assert_eq!(Syscall::from_number(29), None);
         assert_eq!(Syscall::from_number(u64::MAX), None);
     }
 }

@@ -8,7 +8,7 @@ use x86_64::VirtAddr;
 
 use super::entry::SyscallFrame;
 use super::device;
-use super::flip_code;
+use super::code;
 use super::report;
 use super::symbolize;
 use super::usercopy::{check_user_range, copy_from_user, copy_to_user};
@@ -125,7 +125,8 @@ fn handle(call: Syscall, f: &mut SyscallFrame) -> Result<u64, SyscallError> {
         Syscall::DmaAlloc => device::dma_alloc(f.rdi, f.rsi),
         Syscall::DmaFree => device::dma_free(f.rdi),
         Syscall::IrqWait => device::irq_wait(f.rdi, f.rsi),
-        Syscall::FlipCode => flip_code::flip_code(f.rdi, f.rsi, f.rdx),
+        Syscall::FlipCode => code::flip_code(f.rdi, f.rsi, f.rdx),
+        Syscall::RepairCode => code::repair_code(),
         Syscall::SetFaultHandler => {
             let (entry, stack, len) = (f.rdi, f.rsi, f.rdx);
             if !is_user_range(entry, 1) || len < MIN_FAULT_STACK {

@@ -3,7 +3,7 @@
 mod device;
 mod dispatch;
 mod entry;
-mod flip_code;
+mod code;
 mod report;
 mod symbolize;
 mod usercopy;

@@ -5,4 +5,4 @@ mod enter;
 mod run;
 pub mod supervise;
 
-pub use run::{end_from_syscall, end_from_trap, run_user, run_user_with, LoadError, UserExit, UserProgram};
+pub use run::{end_from_syscall, end_from_trap, plan_image, run_user, run_user_with, LoadError, UserExit, UserProgram};

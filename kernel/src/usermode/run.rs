@@ -71,6 +71,11 @@ impl core::fmt::Display for LoadError {
 const RESUMED_EXIT: u64 = 1;
 const RESUMED_FAULT: u64 = 2;
 
+/// Checks the ELF `image` and plans where its segments go in a process.
+pub fn plan_image(image: &[u8]) -> Result<elf::Plan, ElfError> {
+    elf::plan(image, USER_START..USER_STACK_TOP - USER_STACK_SIZE)
+}
+
 /// Builds the address space of `program`; returns it and the entry point.
 fn build_space(program: UserProgram<'_>) -> Result<(AddressSpace, u64), LoadError> {
     let mut space = AddressSpace::new()?;
@@ -85,7 +90,7 @@ fn build_space(program: UserProgram<'_>) -> Result<(AddressSpace, u64), LoadErro
             USER_CODE_BASE
         }
         UserProgram::Elf(image) => {
-            let plan = elf::plan(image, USER_START..USER_STACK_TOP - USER_STACK_SIZE).map_err(LoadError::Elf)?;
+            let plan = plan_image(image).map_err(LoadError::Elf)?;
             for seg in plan.segments() {
                 let mut flags = PageTableFlags::empty();
                 if seg.write {

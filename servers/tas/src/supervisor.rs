@@ -213,6 +213,8 @@ impl Supervisor {
             Step::Init => {
                 let (id, sites, heap_id, init, code) = (slot.id, slot.sites, slot.heap, slot.init, slot.code);
                 let generation = slot.generation;
+                // A first start runs freshly loaded code.
+                let repaired = if generation > 1 { repair_code() } else { String::new() };
                 let mut env =
                     InitEnv { server: id, index, generation, sites, heap: heap_id, kept: &mut slot.kept, code, injector };
                 let started = {
@@ -230,7 +232,7 @@ impl Supervisor {
                             InitNote::Restored { corrected } => format!("restored its kept state ({corrected} bit errors corrected)"),
                             InitNote::DamagedFormatted => String::from("found its kept state damaged beyond repair: clean start"),
                         };
-                        self.note(format!("{} generation {generation} started: {what}", id.name()));
+                        self.note(format!("{} generation {generation} started: {what}{repaired}", id.name()));
                         StepOutcome::Done
                     }
                     Err(fault) => {
@@ -251,5 +253,19 @@ impl Supervisor {
                 StepOutcome::Done
             }
         }
+    }
+}
+
+/// Writes the image's bytes back over any code of the TAS that changed
+/// before a server starts again: a bit flipped in its text would survive
+/// the restart otherwise, and the new instance would fault where the old
+/// one did. A note for the log if anything was restored, or if the kernel
+/// refused.
+fn repair_code() -> String {
+    match lazarus_rt::sys::repair_code() {
+        Ok(0) => String::new(),
+        Ok(1) => String::from("; 1 code byte restored from the image"),
+        Ok(n) => format!("; {n} code bytes restored from the image"),
+        Err(e) => format!("; its code could not be checked: {e}"),
     }
 }

@@ -147,6 +147,13 @@ pub fn flip_code(function: u64, offset: u64, bit: u64) -> Result<u64, SyscallErr
     syscall4(Syscall::FlipCode, function, offset, bit, 0)
 }
 
+/// Writes the image's bytes back over any of this process's code that
+/// changed (for the thread that set the watchdog word); returns the bytes
+/// restored.
+pub fn repair_code() -> Result<u64, SyscallError> {
+    syscall4(Syscall::RepairCode, 0, 0, 0, 0)
+}
+
 /// Names the code address `addr` of this process: writes `name+0xoffset`
 /// (demangled, from the symbol table of the ramdisk image the process was
 /// loaded from) into `buf`, cut to fit; returns the bytes written (valid
