@@ -2,8 +2,9 @@
 //! an invalid opcode and a panic, each three frames below a recovery
 //! boundary holding drop guards, must come back as the right `Fault` with
 //! every guard dropped, and their backtraces must name this module's
-//! functions (through the kernel's `symbolize`). The kernel's `tas` test
-//! group runs it.
+//! functions (through the kernel's `symbolize`). The kernel flips a bit of
+//! this image's code only for the thread it supervises, and `repair_code`
+//! writes the image's byte back. The kernel's `tas` test group runs it.
 
 use core::arch::asm;
 use core::hint::black_box;
@@ -140,9 +141,54 @@ fn check_symbolize() -> Result<(), i32> {
     Ok(())
 }
 
+/// Reads a byte of this image's code.
+fn code_byte(addr: u64) -> u8 {
+    // SAFETY: callers pass an address inside a function of this image (the
+    // kernel checked it is in a present user code page, which is readable).
+    unsafe { (addr as *const u8).read_volatile() }
+}
+
+/// `flip_code` is refused to a thread the kernel does not supervise and for
+/// bad arguments; a flip changes exactly the bit asked for, and
+/// `repair_code` restores that byte and then finds nothing to restore.
+fn check_code_repair() -> Result<(), i32> {
+    let function = outer as fn(Failure) -> u64 as usize as u64;
+    if sys::flip_code(function, 0, 0) != Err(SyscallError::NotGranted) {
+        println!("tas: flip_code was not refused to an unsupervised thread");
+        return Err(30);
+    }
+    crate::supervision::arm_watchdog().map_err(|e| {
+        println!("tas: cannot set the watchdog word: {e}");
+        31
+    })?;
+    for (f, bit, want) in [(function, 8, SyscallError::InvalidArgument), (0, 0, SyscallError::NoSymbol)] {
+        let got = sys::flip_code(f, 0, bit);
+        if got != Err(want) {
+            println!("tas: flip_code({f:#x}, 0, {bit}) gave {got:?}, not {want:?}");
+            return Err(32);
+        }
+    }
+    const OFFSET: u64 = 3;
+    const BIT: u64 = 5;
+    let before = code_byte(function + OFFSET);
+    match sys::flip_code(function, OFFSET, BIT) {
+        Ok(at) if at == function + OFFSET && code_byte(at) == before ^ (1 << BIT) => {}
+        other => {
+            println!("tas: flip_code flipped {other:?}, not bit {BIT} of {:#x}", function + OFFSET);
+            return Err(33);
+        }
+    }
+    let (first, second) = (sys::repair_code(), sys::repair_code());
+    if (first, second) != (Ok(1), Ok(0)) || code_byte(function + OFFSET) != before {
+        println!("tas: repair_code restored {first:?} then {second:?} bytes, expected 1 then 0");
+        return Err(34);
+    }
+    Ok(())
+}
+
 /// Runs the self-test; 0 if every check passed, else the failing check's code.
 pub fn run() -> i32 {
-    if let Err(code) = check_symbolize() {
+    if let Err(code) = check_symbolize().and_then(|()| check_code_repair()) {
         return code;
     }
     for round in 0..100 {

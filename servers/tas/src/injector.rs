@@ -8,7 +8,9 @@
 //!   the trigger.
 //! - `memflip` fires at the target's first site after the trigger, so the
 //!   server's frames are live when its stack is hit; the flipped byte is in
-//!   the region the location names.
+//!   the region the location names (see `docs/campaigns.md`): a byte of the
+//!   request handler's code is flipped by the kernel, which the supervisor
+//!   repairs before the server's next start.
 //! - `regflip` is armed in the kernel when the workload starts: the timer
 //!   flips the register when the target is running (see `SetWatchdog`).
 //!
