@@ -78,33 +78,59 @@ pub fn repair_code() -> Result<u64, SyscallError> {
 }
 
 /// Writes `want` over `have` (of the same length) where they differ;
-/// returns the bytes changed. Compares eight bytes at a time: the text is a
-/// few hundred KiB and this runs at every restart.
+/// returns the bytes changed. This runs over the whole text at every
+/// restart, so the words are compared by the CPU's string compare and only
+/// a word that differs is looked at byte by byte.
 fn restore(have: &mut [u8], want: &[u8]) -> u64 {
-    let word = |b: &[u8]| u64::from_ne_bytes(b.try_into().unwrap_or([0; 8]));
+    let words = have.len().min(want.len()) / 8;
     let mut changed = 0;
-    let mut h_words = have.chunks_exact_mut(8);
-    let mut w_words = want.chunks_exact(8);
-    for (h, w) in (&mut h_words).zip(&mut w_words) {
-        let diff = word(h) ^ word(w);
-        if diff != 0 {
-            changed += count_bytes(diff);
-            h.copy_from_slice(w);
-        }
+    let mut from = 0;
+    while let Some(i) = first_different_word(&have[from * 8..words * 8], &want[from * 8..words * 8]) {
+        let at = (from + i) * 8;
+        changed += fix(&mut have[at..at + 8], &want[at..at + 8]);
+        from += i + 1;
     }
-    let (h_tail, w_tail) = (h_words.into_remainder(), w_words.remainder());
-    for (h, w) in h_tail.iter_mut().zip(w_tail) {
+    let tail = words * 8;
+    changed + fix(&mut have[tail..], &want[tail..])
+}
+
+/// Writes `want` over `have` byte by byte; returns the bytes changed.
+fn fix(have: &mut [u8], want: &[u8]) -> u64 {
+    let mut changed = 0;
+    for (h, w) in have.iter_mut().zip(want) {
         if h != w {
-            changed += 1;
             *h = *w;
+            changed += 1;
         }
     }
     changed
 }
 
-/// Bytes that are non-zero in `diff`.
-fn count_bytes(diff: u64) -> u64 {
-    diff.to_ne_bytes().iter().filter(|&&b| b != 0).count() as u64
+/// The index of the first 8-byte word in which `a` and `b` differ (both a
+/// whole number of words long, the same length), if any.
+fn first_different_word(a: &[u8], b: &[u8]) -> Option<usize> {
+    let words = a.len().min(b.len()) / 8;
+    if words == 0 {
+        return None;
+    }
+    let left: usize;
+    let differ: u8;
+    // SAFETY: `repe cmpsq` reads `words` words from each slice (both hold
+    // that many bytes times 8) and writes nothing; the direction flag is
+    // clear (the ABI guarantees it between functions), so it walks up.
+    // With `words > 0` the flags it leaves are those of its last compare.
+    unsafe {
+        core::arch::asm!(
+            "repe cmpsq",
+            "setne {differ}",
+            differ = out(reg_byte) differ,
+            inout("rsi") a.as_ptr() => _,
+            inout("rdi") b.as_ptr() => _,
+            inout("rcx") words => left,
+            options(readonly, nostack),
+        );
+    }
+    (differ != 0).then(|| words - left - 1)
 }
 
 /// The running thread's image, if the kernel supervises it.
