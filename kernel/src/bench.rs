@@ -129,7 +129,8 @@ pub fn run(spec: &str) -> ! {
     let service = ipc::create_endpoint();
     crate::system::start_tas(service);
     match ramdisk::program("bench") {
-        Ok(Some(image)) => match run_user_with(UserProgram::Elf(image), &[ipc::handle(service)]) {
+        // Handle 1: an endpoint of its own, for the grant round.
+        Ok(Some(image)) => match run_user_with(UserProgram::Elf(image), &[ipc::handle(service), ipc::handle(ipc::create_endpoint())]) {
             Ok(UserExit::Exited(0)) => {}
             other => kprintln!("bench: the user benchmarks failed: {other:?}"),
         },

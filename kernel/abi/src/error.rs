@@ -42,11 +42,26 @@ pub enum SyscallError {
     /// The wait ended at its timeout with nothing to report.
     TimedOut = 13,
     /// Memory ran out: the caller's DMA quota, or physically contiguous
-    /// frames.
+    /// frames, or (for `map` and `accept`) free frames.
     NoMemory = 14,
+    /// The caller reached one of its own limits: the bytes it may have
+    /// mapped with `map`, or the grants it may have offered at once.
+    QuotaExceeded = 15,
+    /// A page of the range is mapped already.
+    AddressInUse = 16,
+    /// A page of the range is not memory the caller mapped with `map` (it
+    /// is unmapped, or the image, the stack, DMA memory or an accepted
+    /// grant).
+    NotMapped = 17,
+    /// The grant id names no grant the caller may use: unknown, revoked,
+    /// ended with one of its processes, offered to another process, or
+    /// accepted already.
+    BadGrant = 18,
+    /// A page of the range is offered in a grant: revoke the grant first.
+    Shared = 19,
 }
 
-const ALL: [SyscallError; 14] = [
+const ALL: [SyscallError; 19] = [
     SyscallError::UnknownSyscall,
     SyscallError::BadAddress,
     SyscallError::InvalidArgument,
@@ -61,6 +76,11 @@ const ALL: [SyscallError; 14] = [
     SyscallError::NotGranted,
     SyscallError::TimedOut,
     SyscallError::NoMemory,
+    SyscallError::QuotaExceeded,
+    SyscallError::AddressInUse,
+    SyscallError::NotMapped,
+    SyscallError::BadGrant,
+    SyscallError::Shared,
 ];
 
 impl SyscallError {
@@ -87,6 +107,11 @@ impl fmt::Display for SyscallError {
             Self::NotGranted => "not granted: a device the caller does not own, outside its I/O ranges, or a right the caller lacks",
             Self::TimedOut => "timed out",
             Self::NoMemory => "out of memory (DMA quota, or contiguous frames)",
+            Self::QuotaExceeded => "the caller's quota is used up (mapped memory, or grants)",
+            Self::AddressInUse => "an address of the range is mapped already",
+            Self::NotMapped => "not memory the caller mapped with map",
+            Self::BadGrant => "no such grant for the caller (unknown, revoked, another's, or accepted already)",
+            Self::Shared => "the pages are granted: revoke the grant first",
         })
     }
 }
@@ -130,6 +155,11 @@ mod tests {
         assert_eq!(SyscallError::NotGranted as u16, 12);
         assert_eq!(SyscallError::TimedOut as u16, 13);
         assert_eq!(SyscallError::NoMemory as u16, 14);
+        assert_eq!(SyscallError::QuotaExceeded as u16, 15);
+        assert_eq!(SyscallError::AddressInUse as u16, 16);
+        assert_eq!(SyscallError::NotMapped as u16, 17);
+        assert_eq!(SyscallError::BadGrant as u16, 18);
+        assert_eq!(SyscallError::Shared as u16, 19);
     }
 
     #[test]

@@ -13,6 +13,7 @@
 pub mod device;
 pub mod error;
 pub mod layout;
+pub mod memory;
 pub mod syscall;
 
 pub use error::SyscallError;

@@ -9,7 +9,8 @@
 //!
 //! IPC: a message is [`MESSAGE_WORDS`] words, passed in RSI, RDX, R10, R8
 //! both ways; RDI holds the endpoint handle (an index into the process's
-//! handle table).
+//! handle table). The IPC calls with a timeout (`call_timeout`,
+//! `recv_timeout`, `send`) take it, in milliseconds, in R9.
 
 /// Words in an IPC message.
 pub const MESSAGE_WORDS: usize = 4;
@@ -175,6 +176,87 @@ pub enum Syscall {
     /// Errors: a caller that set no watchdog, `NotGranted`; not loaded from
     /// an image, `NoSymbolTable`.
     RepairCode = 28,
+    /// `map(vaddr, len, flags) -> 0`: maps `len` bytes (rounded up to whole
+    /// pages) of fresh zeroed memory at the page-aligned user address
+    /// `vaddr`, readable, and writable ([`crate::memory::MAP_WRITE`]) or
+    /// executable ([`crate::memory::MAP_EXECUTE`]) but never both (W^X).
+    /// The pages count against the process's quota
+    /// ([`crate::memory::MAP_QUOTA_BYTES`]) until `unmap` or the process's
+    /// end frees them. Errors: `len == 0`, an unknown flag or both flags,
+    /// `InvalidArgument`; `len` above the quota, `TooLong`; `vaddr`
+    /// unaligned, null, outside user space, or `vaddr + len` past it or
+    /// wrapping, `BadAddress`; any page of the range already mapped (the
+    /// image, the stack, DMA memory, an earlier `map` or `accept`),
+    /// `AddressInUse`; the quota would be passed, `QuotaExceeded`; no free
+    /// frames, `NoMemory`. On any error nothing is mapped.
+    Map = 29,
+    /// `unmap(vaddr, len) -> 0`: unmaps and frees the pages of `[vaddr,
+    /// vaddr + len)` (rounded up to whole pages), every one of which the
+    /// process mapped with `map` (a part of a `map` is fine). Errors:
+    /// `len == 0`, `InvalidArgument`; `len` above the quota, `TooLong`;
+    /// `vaddr` unaligned or the range not in user space, `BadAddress`; a
+    /// page not mapped with `map` (unmapped, the image, the stack, DMA
+    /// memory, an accepted grant), `NotMapped`; a page offered in a grant
+    /// that was not revoked, `Shared`. On any error nothing is unmapped.
+    Unmap = 30,
+    /// `grant(vaddr, len, handle, flags) -> grant_id`: offers the pages of
+    /// `[vaddr, vaddr + len)` (rounded up to whole pages; every one mapped
+    /// by the caller with `map`) to the process that serves the endpoint of
+    /// `handle`: the first process that waited for messages on it, for as
+    /// long as it lives. Only that process can `accept` the grant, once;
+    /// with [`crate::memory::GRANT_WRITE`] it may write the pages (which
+    /// must then be writable for the caller). The pages cannot be unmapped
+    /// while granted. The grant ends with `revoke` or the end of either
+    /// process. Errors: `len == 0` or an unknown flag, `InvalidArgument`;
+    /// `len` above the quota, `TooLong`; a bad range, `BadAddress`; a page
+    /// not mapped with `map`, `NotMapped`; a writable grant of a page the
+    /// caller cannot write, `NotGranted`; `BadHandle`, `StaleHandle`;
+    /// nobody serves the endpoint, `PeerGone`; the caller has
+    /// [`crate::memory::GRANTS_MAX`] grants already, `QuotaExceeded`.
+    Grant = 31,
+    /// `accept(grant_id, vaddr) -> len`: maps the pages of a grant offered
+    /// to the caller at its page-aligned address `vaddr` (readable, writable
+    /// if the grant says so, never executable): the same frames as the
+    /// granter's, so each side sees what the other writes. Returns the
+    /// bytes mapped. The mapping lasts until either side revokes the grant
+    /// or either process ends. Errors: an id that names no grant offered to
+    /// the caller (unknown, revoked, ended, someone else's, or accepted
+    /// already), `BadGrant`; `vaddr` unaligned or the range outside user
+    /// space, `BadAddress`; a page of the range already mapped,
+    /// `AddressInUse`; no frames for page tables, `NoMemory`.
+    Accept = 32,
+    /// `revoke(grant_id) -> 0`: ends a grant the caller made or was
+    /// offered: its pages are unmapped from the receiver if it accepted
+    /// them (the granter keeps its own). Errors: an id that names no live
+    /// grant of which the caller is the granter or the receiver,
+    /// `BadGrant`.
+    Revoke = 33,
+    /// `call_timeout(handle, msg, timeout_ms) -> reply`: `call` (message in
+    /// RSI, RDX, R10, R8; reply there too) with the timeout in R9: if no
+    /// reply came within `timeout_ms` (at least that long on the `uptime`
+    /// clock, and up to a 10 ms timer tick more), the call ends with
+    /// `TimedOut` and leaves nothing behind: a message no server took is
+    /// withdrawn, and a server that took it owes the caller nothing any
+    /// more (its reply is dropped, so it can never reach a later call).
+    /// Never takes the fast path.
+    /// Errors: as `call`; `timeout_ms` 0 or above
+    /// [`crate::memory::IPC_TIMEOUT_MAX_MS`], `InvalidArgument`; the time
+    /// passed, `TimedOut`.
+    CallTimeout = 34,
+    /// `recv_timeout(handle, timeout_ms) -> msg`: `recv` with the timeout
+    /// in R9 (0: take a waiting message or fail at once). Errors: as
+    /// `recv`; `timeout_ms` above [`crate::memory::IPC_TIMEOUT_MAX_MS`],
+    /// `InvalidArgument`; nothing came in time, `TimedOut` (the caller then
+    /// waits on the endpoint no more).
+    RecvTimeout = 35,
+    /// `send(handle, msg, timeout_ms) -> 0`: a one-way message (in RSI,
+    /// RDX, R10, R8; the timeout in R9): returns as soon as a server takes
+    /// it (at once if one waits), or fails with `TimedOut` after
+    /// `timeout_ms` (0: only if a server waits now), the message
+    /// withdrawn. The server that takes it owes no reply. Errors: as
+    /// `call`; `timeout_ms` above [`crate::memory::IPC_TIMEOUT_MAX_MS`],
+    /// `InvalidArgument`; no server took it in time, `TimedOut`.
+    Send = 36,
 }
 
 /// Most bytes one `symbolize` call writes (its `len` limit): room for any
@@ -223,6 +305,14 @@ impl Syscall {
             26 => Self::IrqWait,
             27 => Self::FlipCode,
             28 => Self::RepairCode,
+            29 => Self::Map,
+            30 => Self::Unmap,
+            31 => Self::Grant,
+            32 => Self::Accept,
+            33 => Self::Revoke,
+            34 => Self::CallTimeout,
+            35 => Self::RecvTimeout,
+            36 => Self::Send,
             _ => return None,
         })
     }
@@ -264,10 +354,18 @@ mod tests {
             Syscall::IrqWait,
             Syscall::FlipCode,
             Syscall::RepairCode,
+            Syscall::Map,
+            Syscall::Unmap,
+            Syscall::Grant,
+            Syscall::Accept,
+            Syscall::Revoke,
+            Syscall::CallTimeout,
+            Syscall::RecvTimeout,
+            Syscall::Send,
         ] {
             assert_eq!(Syscall::from_number(s as u64), Some(s));
         }
-        assert_eq!(Syscall::from_number(29), None);
+        assert_eq!(Syscall::from_number(37), None);
         assert_eq!(Syscall::from_number(u64::MAX), None);
     }
 }

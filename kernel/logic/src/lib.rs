@@ -3,8 +3,9 @@
 //! Everything here is plain data manipulation that the kernel would otherwise
 //! have to test in QEMU: reading the boot memory map, frame bookkeeping, the
 //! scheduler's state machine, the virtual-memory layout, the trap-frame layout,
-//! boot options, the program loader's plan, the boot ramdisk's format and
-//! PCI configuration space.
+//! boot options, the program loader's plan, the boot ramdisk's format,
+//! PCI configuration space, the book of a process's mapped memory, the
+//! shared-memory grants and the deadlines of IPC calls with a timeout.
 //!
 //! Design principles:
 //! - no hardware access and no `unsafe`: the kernel owns the glue;
@@ -19,8 +20,10 @@ extern crate alloc;
 
 pub mod calibration;
 pub mod cmdline;
+pub mod deadlines;
 pub mod elf;
 pub mod frame_bitmap;
+pub mod grant_table;
 pub mod idt_gate;
 pub mod layout;
 pub mod memory_map;
@@ -29,3 +32,4 @@ pub mod ramdisk;
 pub mod sched;
 pub mod slot_table;
 pub mod trap_frame;
+pub mod user_memory;

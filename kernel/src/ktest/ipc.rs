@@ -1,6 +1,6 @@
 //! IPC tests: round trips between two user processes, the fast and slow
-//! paths, handles that are bad or stale, and a server that ends owing a
-//! reply.
+//! paths, handles that are bad or stale, a server that ends owing a
+//! reply; calls with a timeout and one-way sends (`process_memory.rs`).
 //!
 //! The counters (`ipc::counters`, `ipc::direct_transfers`) show which path
 //! moved each message: the fast path from the `syscall` entry (direct when
@@ -10,6 +10,7 @@
 use lazarus_abi::{Syscall, SyscallError};
 
 use super::user::{call3_with, call_with};
+use super::process_memory as pm;
 use super::{Case, Group};
 use crate::ramdisk;
 use crate::thread::ipc::{self, EndpointId};
@@ -28,21 +29,32 @@ pub static GROUP: Group = Group {
         Case { name: "a_stale_or_bad_handle_is_refused_while_the_server_waits", run: stale_handle_while_waiting },
         Case { name: "a_server_that_ends_owing_a_reply_answers_a_fast_caller", run: dead_peer },
         Case { name: "a_server_waiting_elsewhere_does_not_take_the_call", run: other_endpoint },
+        Case { name: "timed_calls_refuse_bad_arguments", run: pm::timed_calls_bad_arguments },
+        // memprobe's checks, by the bit of its exit code (user/memprobe).
+        Case { name: "recv_timeout_times_out", run: || pm::memprobe_check(9) },
+        Case { name: "a_call_nobody_takes_times_out_and_is_withdrawn", run: || pm::memprobe_check(10) },
+        Case { name: "a_late_reply_never_reaches_a_later_call", run: || pm::memprobe_check(11) },
+        Case { name: "send_delivers_one_way_and_times_out", run: || pm::memprobe_check(12) },
     ],
 };
 
 /// Round trips `ping` makes (see `user/ping`), each two transfers.
 const PING_CALLS: u64 = 1001;
 
-fn program(name: &str) -> &'static [u8] {
+pub(super) fn program(name: &str) -> &'static [u8] {
     ramdisk::program(name).expect("ramdisk readable").expect("the program is in the ramdisk")
 }
 
 /// Runs `name` with one handle to `ep` in a new thread; the handle joins to
 /// its exit code.
 fn spawn_process(name: &'static str, ep: EndpointId) -> thread::JoinHandle<i64> {
-    let handle = ipc::handle(ep);
-    thread::spawn(name, FaultPolicy::Panic, move || {
+    spawn_program(name, name, ipc::handle(ep))
+}
+
+/// Runs the ramdisk program `name` with one handle in a new thread named
+/// `thread`; the handle joins to its exit code.
+pub(super) fn spawn_program(thread: &'static str, name: &'static str, handle: ipc::Handle) -> thread::JoinHandle<i64> {
+    thread::spawn(thread, FaultPolicy::Panic, move || {
         match run_user_with(UserProgram::Elf(program(name)), &[handle]).expect("loads") {
             UserExit::Exited(code) => code,
             UserExit::Faulted(r) => panic!("{name} faulted: {r}"),
@@ -52,7 +64,7 @@ fn spawn_process(name: &'static str, ep: EndpointId) -> thread::JoinHandle<i64> 
 }
 
 /// Waits until the thread named `name` is blocked (in IPC).
-fn wait_blocked(name: &str) {
+pub(super) fn wait_blocked(name: &str) {
     for _ in 0..200 {
         if thread::snapshot().iter().any(|t| t.name == name && t.state == State::Blocked) {
             return;

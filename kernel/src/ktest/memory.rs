@@ -1,4 +1,5 @@
-//! Memory tests: frames, the heap, page mappings, guard pages and NX.
+//! Memory tests: frames, the heap, page mappings, guard pages and NX; the
+//! memory system calls of processes (`process_memory.rs`).
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -10,6 +11,7 @@ use kernel_logic::trap_frame::PageFaultCode;
 use x86_64::structures::paging::{Page, PageTableFlags};
 use x86_64::VirtAddr;
 
+use super::process_memory as pm;
 use super::{trigger, Case, Group};
 use crate::gdt;
 use crate::interrupts::exceptions::AddressHint;
@@ -28,6 +30,24 @@ pub static GROUP: Group = Group {
         Case { name: "guard_page_touch_is_reported", run: guard_page_touch_is_reported },
         Case { name: "no_execute_page_faults_on_fetch", run: no_execute_page_faults_on_fetch },
         Case { name: "interrupt_stacks_have_guard_pages", run: interrupt_stacks_have_guard_pages },
+        Case { name: "map_refuses_bad_arguments_with_typed_errors", run: pm::map_bad_arguments },
+        Case { name: "unmap_grant_accept_revoke_refuse_bad_arguments", run: pm::other_calls_bad_arguments },
+        Case { name: "a_writable_mapping_is_not_executable", run: pm::writable_is_not_executable },
+        Case { name: "a_read_only_mapping_reads_zero_and_is_not_writable", run: pm::read_only_is_not_writable },
+        Case { name: "mapped_pages_are_freed_when_the_process_ends", run: pm::freed_at_process_end },
+        // memprobe's checks, by the bit of its exit code (user/memprobe).
+        Case { name: "map_gives_zeroed_private_memory", run: || pm::memprobe_check(0) },
+        Case { name: "map_refuses_bad_arguments", run: || pm::memprobe_check(1) },
+        Case { name: "map_has_a_quota", run: || pm::memprobe_check(2) },
+        Case { name: "unmap_takes_only_what_map_made", run: || pm::memprobe_check(3) },
+        Case { name: "a_grant_is_seen_by_both_sides", run: || pm::memprobe_check(4) },
+        Case { name: "grant_calls_refuse_bad_arguments", run: || pm::memprobe_check(5) },
+        Case { name: "a_revoked_grant_is_gone_from_the_receiver", run: || pm::memprobe_check(6) },
+        Case { name: "the_receiver_can_give_a_grant_back", run: || pm::memprobe_check(7) },
+        Case { name: "a_receiver_that_ends_leaves_the_granter_whole", run: || pm::memprobe_check(8) },
+        Case { name: "a_grant_left_at_exit_is_accepted", run: || pm::memprobe_check(13) },
+        Case { name: "a_grant_is_gone_from_the_receiver_when_the_granter_ends", run: pm::gone_when_granter_ends },
+        Case { name: "memory_calls_leave_no_frame_page_or_grant_behind", run: pm::nothing_left_behind },
     ],
 };
 

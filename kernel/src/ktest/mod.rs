@@ -8,11 +8,13 @@ mod interrupts;
 mod ipc;
 mod kernel_panic;
 mod memory;
+mod process_memory;
 mod recovery;
 mod runner;
 mod selftest;
 mod services;
 mod shell;
+mod storage;
 mod tas;
 mod threads;
 mod trigger;
@@ -49,6 +51,9 @@ pub static GROUPS: &[&Group] = &[
     &recovery::GROUP,
     &shell::GROUP,
     &blk::GROUP,
+    &storage::GROUP,
+    &storage::PERSIST_WRITE,
+    &storage::PERSIST_VERIFY,
     &double_fault::GROUP,
     &kernel_panic::GROUP,
     &selftest::FAIL,

@@ -73,17 +73,26 @@ core::arch::global_asm!(
     "3:",
     ".global lazarus_up_hello_end",
     "lazarus_up_hello_end:",
-    // exit(syscall(params[0], params[1], params[2], params[3])): the kernel
-    // test writes the four words at the label `params` before the process
-    // starts.
+    // exit(syscall(params[0], params[1..7])): the kernel test writes the
+    // number and six arguments (RDI, RSI, RDX, R10, R8, R9) at the label
+    // `params` before the process starts. With params[7] non-zero, a call
+    // that succeeds exits with RDX instead (an IPC reply's second word).
     ".global lazarus_up_call",
     "lazarus_up_call:",
     "    mov rax, [rip + lazarus_up_call_params]",
     "    mov rdi, [rip + lazarus_up_call_params + 8]",
     "    mov rsi, [rip + lazarus_up_call_params + 16]",
     "    mov rdx, [rip + lazarus_up_call_params + 24]",
+    "    mov r10, [rip + lazarus_up_call_params + 32]",
+    "    mov r8, [rip + lazarus_up_call_params + 40]",
+    "    mov r9, [rip + lazarus_up_call_params + 48]",
     "    syscall",
-    "    mov rdi, rax",
+    "    cmp qword ptr [rip + lazarus_up_call_params + 56], 0",
+    "    je 5f",
+    "    test rax, rax",
+    "    js 5f",
+    "    mov rax, rdx",
+    "5:  mov rdi, rax",
     "    mov eax, {exit}",
     "    syscall",
     "    ud2",
@@ -93,7 +102,7 @@ core::arch::global_asm!(
     "    .balign 8",
     ".global lazarus_up_call_params",
     "lazarus_up_call_params:",
-    "    .quad 0, 0, 0, 0",
+    "    .quad 0, 0, 0, 0, 0, 0, 0, 0",
     ".global lazarus_up_call_end",
     "lazarus_up_call_end:",
     // Reads the kernel heap.
@@ -165,6 +174,7 @@ macro_rules! program {
         unsafe { core::slice::from_raw_parts(s, e as usize - s as usize) }
     }};
 }
+pub(super) use program;
 
 fn run(code: &[u8]) -> UserExit {
     run_user(UserProgram::Code(code)).expect("the address space can be built")
@@ -177,26 +187,43 @@ pub(super) fn call_with(nr: u64, a: u64, b: u64, handles: &[Handle]) -> i64 {
 
 /// Runs `syscall(nr, a, b, c)` in a process with `handles`; returns its result.
 pub(super) fn call3_with(nr: u64, a: u64, b: u64, c: u64, handles: &[Handle]) -> i64 {
+    call6_with(nr, [a, b, c, 0, 0, 0], handles)
+}
+
+/// Runs `syscall(nr, args)` (RDI, RSI, RDX, R10, R8, R9) in a process with
+/// `handles`; returns its result.
+pub(super) fn call6_with(nr: u64, args: [u64; 6], handles: &[Handle]) -> i64 {
+    run_call(nr, args, false, handles)
+}
+
+/// Runs the IPC call `nr` with `args` in a process with `handles`;
+/// returns the second word of the reply (RDX), or the error.
+pub(super) fn ipc_word_with(nr: u64, args: [u64; 6], handles: &[Handle]) -> i64 {
+    run_call(nr, args, true, handles)
+}
+
+fn run_call(nr: u64, args: [u64; 6], reply_word: bool, handles: &[Handle]) -> i64 {
     unsafe extern "C" {
         static lazarus_up_call: u8;
         static lazarus_up_call_params: u8;
     }
     let mut code = alloc::vec::Vec::from(program!(lazarus_up_call, lazarus_up_call_end));
     let offset = &raw const lazarus_up_call_params as usize - &raw const lazarus_up_call as usize;
-    for (i, w) in [nr, a, b, c].into_iter().enumerate() {
+    let words = core::iter::once(nr).chain(args).chain(core::iter::once(u64::from(reply_word)));
+    for (i, w) in words.enumerate() {
         code[offset + 8 * i..offset + 8 * i + 8].copy_from_slice(&w.to_le_bytes());
     }
     exit_code(run_user_with(UserProgram::Code(&code), handles).expect("the address space can be built"))
 }
 
-fn exit_code(e: UserExit) -> i64 {
+pub(super) fn exit_code(e: UserExit) -> i64 {
     match e {
         UserExit::Exited(code) => code,
         UserExit::Faulted(r) => panic!("process faulted: {r}"),
     }
 }
 
-fn fault(e: UserExit) -> FaultReport {
+pub(super) fn fault(e: UserExit) -> FaultReport {
     match e {
         UserExit::Faulted(r) => r,
         UserExit::Exited(code) => panic!("process exited with {code} instead of faulting"),

@@ -5,9 +5,12 @@
 //! when the space is made; `paging::init` creates every kernel area's
 //! level-4 entry at boot, so no kernel mapping made later is missing here.
 //! Dropping the space frees its pages, its page tables and its level-4 table.
+//! What a process maps through system calls is kept in the space's book
+//! (`process_memory.rs`).
 
 use alloc::vec::Vec;
 
+use kernel_logic::user_memory::Book;
 use lazarus_abi::layout::is_user_range;
 use x86_64::registers::control::Cr3;
 use x86_64::structures::paging::mapper::Translate;
@@ -30,11 +33,13 @@ const ENTRIES: usize = 512;
 /// `pml4` is a frame this value owns, holding a level-4 table whose kernel
 /// half equals the kernel's; every frame in `pages` is owned and mapped at
 /// its page with the user bit; no user-half table is shared with another
-/// space.
+/// space; `book` records exactly the pages mapped by `map` (owned) and
+/// `accept` (another process's), none of them in `pages`.
 #[derive(Debug)]
 pub struct AddressSpace {
     pml4: PhysFrame,
     pages: Vec<(Page, PhysFrame)>,
+    pub(super) book: Book,
 }
 
 /// The kernel's own level-4 table (the bootloader's), set at boot.
@@ -66,10 +71,10 @@ impl AddressSpace {
                 new[i] = kernel[i].clone();
             }
         }
-        Ok(Self { pml4, pages: Vec::new() })
+        Ok(Self { pml4, pages: Vec::new(), book: Book::new() })
     }
 
-    fn mapper(&mut self) -> OffsetPageTable<'_> {
+    pub(super) fn mapper(&mut self) -> OffsetPageTable<'_> {
         // SAFETY: the level-4 table is owned by `self`, borrowed mutably for
         // the mapper's lifetime; all physical memory is mapped at the offset.
         unsafe { OffsetPageTable::new(&mut *table(self.pml4), frames::phys_offset()) }
@@ -130,6 +135,7 @@ impl AddressSpace {
 impl Drop for AddressSpace {
     fn drop(&mut self) {
         debug_assert_ne!(Cr3::read().0, self.pml4, "dropping the active address space");
+        self.free_anonymous();
         for (_, frame) in self.pages.drain(..) {
             let _ = frames::free(frame);
         }

@@ -1,8 +1,10 @@
-//! Memory management: physical frames, page tables, the kernel heap, and
-//! device (DMA) memory for ring-3 drivers.
+//! Memory management: physical frames, page tables, the kernel heap,
+//! device (DMA) memory for ring-3 drivers, and the memory processes map
+//! through system calls.
 
 pub mod address_space;
 pub mod dma;
 pub mod frames;
 pub mod heap;
 pub mod paging;
+pub mod process_memory;

@@ -10,6 +10,7 @@ use super::entry::SyscallFrame;
 use super::device;
 use super::code;
 use super::report;
+use super::{ipc_timed, memory};
 use super::symbolize;
 use super::usercopy::{check_user_range, copy_from_user, copy_to_user};
 use lazarus_abi::layout::is_user_range;
@@ -147,5 +148,19 @@ fn handle(call: Syscall, f: &mut SyscallFrame) -> Result<u64, SyscallError> {
             Ok(0)
         }
         Syscall::Exit => unreachable!("handled by the dispatcher"),
+        Syscall::Map => memory::map(f.rdi, f.rsi, f.rdx),
+        Syscall::Unmap => memory::unmap(f.rdi, f.rsi),
+        Syscall::Grant => memory::grant(f.rdi, f.rsi, f.rdx, f.r10),
+        Syscall::Accept => memory::accept(f.rdi, f.rsi),
+        Syscall::Revoke => memory::revoke(f.rdi),
+        Syscall::CallTimeout | Syscall::RecvTimeout => {
+            let got = match call {
+                Syscall::CallTimeout => ipc_timed::call_timeout(f.rdi, [f.rsi, f.rdx, f.r10, f.r8], f.r9),
+                _ => ipc_timed::recv_timeout(f.rdi, f.r9),
+            }?;
+            [f.rsi, f.rdx, f.r10, f.r8] = got;
+            Ok(0)
+        }
+        Syscall::Send => ipc_timed::send(f.rdi, [f.rsi, f.rdx, f.r10, f.r8], f.r9).map(|()| 0),
     }
 }

@@ -3,6 +3,8 @@
 mod device;
 mod dispatch;
 mod entry;
+mod ipc_timed;
+mod memory;
 mod code;
 mod report;
 mod symbolize;

@@ -6,7 +6,7 @@ use alloc::string::String;
 use core::fmt::Write;
 
 use crate::accounting;
-use crate::memory::{frames, heap};
+use crate::memory::{frames, heap, process_memory};
 use crate::thread;
 
 /// One line per thread: id, state, name.
@@ -18,14 +18,16 @@ pub fn threads() -> String {
     out
 }
 
-/// Frames, heap, and locks held.
+/// Frames, heap, processes' mapped memory and grants, and locks held.
 pub fn memory() -> String {
     let f = frames::counters();
     let h = heap::stats();
     let a = accounting::snapshot();
+    let (grants, accepted) = thread::memory_calls::grant_counts();
     format!(
         "frames: {} free ({} MiB), {} allocated, peak {}\n\
          kernel heap: {} of {} KiB used, {} live allocations, {} in all, peak {} KiB\n\
+         user memory: {} pages mapped with map, {} grants ({} accepted)\n\
          locks held: {}\n",
         f.free,
         (f.free * 4096) >> 20,
@@ -36,6 +38,9 @@ pub fn memory() -> String {
         h.live_allocations,
         h.total_allocations,
         h.peak_used >> 10,
+        process_memory::anonymous_pages(),
+        grants,
+        accepted,
         a.held_locks,
     )
 }

@@ -1,5 +1,5 @@
 //! Synchronous IPC: endpoints, handles with generations, `call`, `recv` and
-//! `reply_recv`, with a fast path.
+//! `reply_recv`, with a fast path; `send` and timeouts (`ipc/timed.rs`).
 //!
 //! A message is four words carried in registers; the kernel moves it from
 //! one thread record to the other, never through user memory. A `call`
@@ -15,12 +15,15 @@
 //! file is the **slow path**, for everything else (no one waiting, callers
 //! queued, a bad or stale handle, `recv`), which the dispatcher calls.
 //! Counters of both ([`counters`], [`direct_transfers`]) let tests prove
-//! which one ran.
+//! which one ran. The calls with a timeout and `send` take the slow path
+//! only; a queued caller or sender makes the fast path step aside too, so
+//! messages are taken in order.
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use kernel_logic::deadlines::Deadlines;
 use kernel_logic::sched::ThreadId;
 use lazarus_abi::syscall::MESSAGE_WORDS;
 use lazarus_abi::SyscallError;
@@ -29,8 +32,11 @@ use x86_64::instructions::interrupts;
 use super::scheduler::{switch_to, Threads, THREADS};
 
 mod fast;
+mod timed;
 
 pub use fast::{fast_path, resume_blocked};
+pub use timed::{call_timeout, recv_timeout, send, Timeout};
+pub(super) use timed::expire;
 
 /// A message: the words of one IPC transfer.
 pub type Message = [u64; MESSAGE_WORDS];
@@ -73,12 +79,16 @@ enum Wait {
     Message(EndpointId),
     /// The reply to its `call`.
     Reply,
+    /// A server to take its one-way message (`send`).
+    Taken,
 }
 
 #[derive(Debug)]
 struct Waiting {
     thread: ThreadId,
     message: Message,
+    /// Sent with `send`: the server that takes it owes no reply.
+    oneway: bool,
 }
 
 #[derive(Debug, Default)]
@@ -86,8 +96,20 @@ struct Endpoint {
     generation: u32,
     /// Servers blocked in `recv`/`reply_recv`.
     receivers: Receivers,
-    /// Callers blocked until a server takes their message.
+    /// Callers (and senders) blocked until a server takes their message.
     callers: VecDeque<Waiting>,
+    /// The process that serves it, for grants: the first that waited for
+    /// messages on it, until it ends or the endpoint restarts.
+    server: Option<ThreadId>,
+}
+
+impl Endpoint {
+    /// Takes `thread`'s message out of the queue; true if it was there.
+    fn withdraw(&mut self, thread: ThreadId) -> bool {
+        let before = self.callers.len();
+        self.callers.retain(|w| w.thread != thread);
+        self.callers.len() != before
+    }
 }
 
 /// The servers blocked on an endpoint, first come first served. The first
@@ -152,6 +174,9 @@ impl Receivers {
 #[derive(Debug, Default)]
 pub struct Endpoints {
     table: Vec<Endpoint>,
+    /// Deadlines of the threads blocked in a call with a timeout, with the
+    /// endpoint each waits on.
+    timed: Deadlines<EndpointId>,
 }
 
 impl Endpoints {
@@ -206,6 +231,7 @@ pub fn restart_endpoint(id: EndpointId) {
     let Some(t) = guard.as_mut() else { return };
     let Some(ep) = t.endpoints.get_mut(&id) else { return };
     ep.generation += 1;
+    ep.server = None;
     let callers: alloc::vec::Vec<_> = ep.callers.drain(..).map(|w| w.thread).collect();
     let receivers = ep.receivers.take_all();
     for (thread, why) in callers
@@ -225,7 +251,7 @@ fn deliver(t: &mut Threads, thread: ThreadId, what: Result<Message, SyscallError
 }
 
 /// The endpoint a handle of the running process names, checked.
-fn resolve(t: &Threads, handle: u64) -> Result<EndpointId, SyscallError> {
+pub(super) fn resolve(t: &Threads, handle: u64) -> Result<EndpointId, SyscallError> {
     let th = t.table.get(&t.sched.current()).ok_or(SyscallError::BadHandle)?;
     let user = th.user.as_ref().ok_or(SyscallError::BadHandle)?;
     let h = usize::try_from(handle).ok().and_then(|i| user.handles.get(i)).ok_or(SyscallError::BadHandle)?;
@@ -236,12 +262,18 @@ fn resolve(t: &Threads, handle: u64) -> Result<EndpointId, SyscallError> {
     Ok(h.endpoint)
 }
 
+/// The process that serves endpoint `id` (see `Endpoint::server`).
+pub(super) fn server_of(t: &Threads, id: EndpointId) -> Option<ThreadId> {
+    t.endpoints.get(&id)?.server
+}
+
 /// Takes what was delivered to the running thread while it was blocked,
-/// and marks it no longer waiting.
+/// and marks it no longer waiting (nor its deadline, if it had one).
 fn take_delivered() -> Result<Message, SyscallError> {
     let mut guard = THREADS.lock();
     let t = guard.as_mut().expect("threads exist");
     let me = t.sched.current();
+    t.endpoints.timed.clear(me);
     t.table.get_mut(&me).map(|th| th.ipc.wake()).unwrap_or(Err(SyscallError::PeerGone))
 }
 
@@ -265,11 +297,20 @@ fn set_waiting(t: &mut Threads, me: ThreadId, wait: Wait) {
 
 /// `call`: sends `message` on `handle`'s endpoint and waits for the reply.
 pub fn call(handle: u64, message: Message) -> Result<Message, SyscallError> {
+    call_until(handle, message, Timeout::Never)
+}
+
+/// `call` that gives up with `TimedOut` at `timeout` (`Poll` is the
+/// caller's to refuse: a reply always takes a wait).
+fn call_until(handle: u64, message: Message, timeout: Timeout) -> Result<Message, SyscallError> {
     interrupts::without_interrupts(|| {
         let mut guard = THREADS.lock();
         let t = guard.as_mut().expect("threads exist");
         let id = resolve(t, handle)?;
         let me = t.sched.current();
+        if let Timeout::At(at) = timeout {
+            t.endpoints.timed.set(me, at, id);
+        }
         let ep = t.endpoints.get_mut(&id).expect("resolved");
         match ep.receivers.pop_front() {
             Some(server) => {
@@ -283,7 +324,7 @@ pub fn call(handle: u64, message: Message) -> Result<Message, SyscallError> {
                 switch_to(sw, guard);
             }
             None => {
-                ep.callers.push_back(Waiting { thread: me, message });
+                ep.callers.push_back(Waiting { thread: me, message, oneway: false });
                 set_waiting(t, me, Wait::Reply);
                 SLOW.fetch_add(1, Ordering::Relaxed);
                 let sw = t.sched.block().expect("a process thread can block");
@@ -296,16 +337,18 @@ pub fn call(handle: u64, message: Message) -> Result<Message, SyscallError> {
 
 /// `recv`: waits for a message on `handle`'s endpoint.
 pub fn recv(handle: u64) -> Result<Message, SyscallError> {
-    reply_recv_inner(handle, None)
+    reply_recv_inner(handle, None, Timeout::Never)
 }
 
 /// `reply_recv`: answers the last caller with `reply`, then waits for the
 /// next message on `handle`'s endpoint.
 pub fn reply_recv(handle: u64, reply: Message) -> Result<Message, SyscallError> {
-    reply_recv_inner(handle, Some(reply))
+    reply_recv_inner(handle, Some(reply), Timeout::Never)
 }
 
-fn reply_recv_inner(handle: u64, reply: Option<Message>) -> Result<Message, SyscallError> {
+/// Answers `reply` (if any) to the caller the running thread owes, then
+/// takes the next message, waiting until `timeout` for one.
+fn reply_recv_inner(handle: u64, reply: Option<Message>, timeout: Timeout) -> Result<Message, SyscallError> {
     interrupts::without_interrupts(|| {
         let mut guard = THREADS.lock();
         let t = guard.as_mut().expect("threads exist");
@@ -324,9 +367,15 @@ fn reply_recv_inner(handle: u64, reply: Option<Message>) -> Result<Message, Sysc
             None => None,
         };
         let ep = t.endpoints.get_mut(&id).expect("resolved");
+        ep.server.get_or_insert(me);
         if let Some(next) = ep.callers.pop_front() {
-            // A caller is already waiting: take its message at once.
-            if let Some(th) = t.table.get_mut(&me) {
+            // A caller is already waiting: take its message at once. A
+            // sender is done once its message is taken; a caller is owed
+            // a reply.
+            if next.oneway {
+                deliver(t, next.thread, Ok([0; MESSAGE_WORDS]));
+                let _ = t.sched.wake(next.thread);
+            } else if let Some(th) = t.table.get_mut(&me) {
                 th.ipc.reply_to = Some(next.thread);
             }
             if let Some(c) = client {
@@ -334,6 +383,17 @@ fn reply_recv_inner(handle: u64, reply: Option<Message>) -> Result<Message, Sysc
             }
             return Ok(next.message);
         }
+        match timeout {
+            Timeout::Never => {}
+            Timeout::Poll => {
+                if let Some(c) = client {
+                    let _ = t.sched.wake(c);
+                }
+                return Err(SyscallError::TimedOut);
+            }
+            Timeout::At(at) => t.endpoints.timed.set(me, at, id),
+        }
+        let ep = t.endpoints.get_mut(&id).expect("resolved");
         ep.receivers.push_back(me);
         set_waiting(t, me, Wait::Message(id));
         let sw = match client {
@@ -346,7 +406,8 @@ fn reply_recv_inner(handle: u64, reply: Option<Message>) -> Result<Message, Sysc
 }
 
 /// Cleans up the running thread's IPC when its process ends: a reply it
-/// owes is answered with `PeerGone`, and it stops waiting on endpoints.
+/// owes is answered with `PeerGone`, it stops waiting on endpoints, and
+/// it serves none any more.
 pub(super) fn release_current(t: &mut Threads) {
     let me = t.sched.current();
     let owed = t.table.get_mut(&me).and_then(|th| th.ipc.reply_to.take());
@@ -354,7 +415,11 @@ pub(super) fn release_current(t: &mut Threads) {
         deliver(t, c, Err(SyscallError::PeerGone));
         let _ = t.sched.wake(c);
     }
+    t.endpoints.timed.clear(me);
     for ep in t.endpoints.table.iter_mut() {
         ep.receivers.remove(me);
+        if ep.server == Some(me) {
+            ep.server = None;
+        }
     }
 }

@@ -1,7 +1,9 @@
 //! Kernel threads: guarded stacks, the context switch, and the preemptive
-//! round-robin scheduler, IPC endpoints and notifications.
+//! round-robin scheduler, IPC endpoints, notifications, and the memory
+//! calls that change processes' spaces (grants among them).
 
 pub mod ipc;
+pub mod memory_calls;
 pub mod notify;
 mod scheduler;
 mod stack;

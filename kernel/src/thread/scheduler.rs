@@ -111,6 +111,9 @@ pub(super) struct Threads {
     /// Notifications (device interrupts to their drivers): signalling one
     /// wakes a thread, so they live under the same lock.
     pub(super) notifications: super::notify::Notifications,
+    /// Shared-memory grants between processes: a grant's end unmaps pages
+    /// from its receiver's space, so they live with the spaces.
+    pub(super) grants: super::memory_calls::Grants,
     /// Finished detached threads, freed by the next thread to run (a thread
     /// cannot free the stack it is running on). Boxed: a switch saves the
     /// dying thread's stack pointer into its record after it moved here.
@@ -160,6 +163,7 @@ pub fn init() {
             table,
             endpoints: super::ipc::Endpoints::default(),
             notifications: super::notify::Notifications::default(),
+            grants: super::memory_calls::Grants::new(lazarus_abi::memory::GRANTS_MAX),
             zombies: Vec::new(),
         });
 }
@@ -385,6 +389,7 @@ pub fn on_timer_tick(now: u64) {
     let Some(mut guard) = THREADS.try_lock() else { return };
     let Some(t) = guard.as_mut() else { return };
     super::notify::expire(t, now);
+    super::ipc::expire(t);
     if t.sched.tick(now) {
         if let Some(sw) = t.sched.yield_now() {
             switch_to(sw, guard);
@@ -505,6 +510,9 @@ pub fn detach_user() -> (AddressSpace, Option<UserExit>) {
         // A reply the process still owes is answered with an error.
         super::ipc::release_current(t);
         let me = t.sched.current();
+        // Its grants end: no receiver keeps its frames, which go with its
+        // space; it keeps no other's.
+        super::memory_calls::release_process(t, me);
         let th = t.table.get_mut(&me).expect("current thread");
         let user = th.user.take().expect("the thread runs a process");
         let (_, flags) = Cr3::read();

@@ -1,12 +1,15 @@
-//! User-side benchmarks: the cost of a system call and of a yield, a
-//! request to a server of the trusted address space, and a server's
-//! restart, measured from ring 3 with the time-stamp counter and printed
-//! as `bench:` lines that `cargo xtask bench` collects.
+//! User-side benchmarks: the cost of a system call and of a yield, of
+//! mapping a page and of a grant's round, a request to a server of the
+//! trusted address space, and a server's restart, measured from ring 3
+//! with the time-stamp counter and printed as `bench:` lines that
+//! `cargo xtask bench` collects. Handle 0 is the trusted address space's
+//! endpoint, handle 1 an endpoint of the program's own.
 
 #![no_std]
 #![no_main]
 #![forbid(unsafe_code)]
 
+mod memory;
 mod tas;
 
 use lazarus_rt::{println, sys};
@@ -40,7 +43,9 @@ fn measure(name: &str, op: fn()) {
 fn main() -> i32 {
     measure("null_syscall", sys::null);
     measure("yield_syscall_alone", sys::yield_now);
-    if tas::run() {
+    let memory = memory::run();
+    let tas = tas::run();
+    if memory && tas {
         0
     } else {
         1

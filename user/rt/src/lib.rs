@@ -1,10 +1,11 @@
 //! The runtime of Lazarus user programs: entry point, system calls, console
-//! output, panics.
+//! output, memory from the kernel and shared with other processes, panics.
 //!
 //! A program is `#![no_std] #![no_main]`, names its main function with
 //! [`entry!`], and prints with [`println!`]. Only this crate contains
 //! `unsafe` (the `syscall` instruction, and the volatile accesses of
-//! device memory in [`device`]); programs can forbid it.
+//! device memory in [`device`] and of mapped and shared memory in
+//! [`memory`]); programs can forbid it.
 
 // Tested on the host (the line editor), where std is there.
 #![cfg_attr(not(test), no_std)]
@@ -14,6 +15,7 @@ pub mod console;
 pub mod device;
 pub mod ipc;
 pub mod line_editor;
+pub mod memory;
 // Only on the bare-metal target: a host build that links this crate as a
 // dependency (the host tests of `virtio-blk`) has std's handler.
 #[cfg(all(feature = "exit-on-panic", not(test), target_os = "none"))]

@@ -4,6 +4,7 @@ use core::arch::asm;
 
 use lazarus_abi::device::{DeviceInfo, PciAddress, DEVICE_INFO_BYTES, PCI_ANY};
 use lazarus_abi::error::decode;
+use lazarus_abi::memory::{MapFlags, GRANT_WRITE};
 use lazarus_abi::{Syscall, SyscallError};
 
 fn syscall2(call: Syscall, a: u64, b: u64) -> u64 {
@@ -249,4 +250,52 @@ pub fn dma_free(vaddr: u64) -> Result<(), SyscallError> {
 /// its interrupt status) before waiting again.
 pub fn irq_wait(address: PciAddress, timeout_ms: u64) -> Result<u64, SyscallError> {
     syscall5(Syscall::IrqWait, address.to_word(), timeout_ms, 0, 0, 0)
+}
+
+/// Maps `len` bytes (rounded up to whole pages) of fresh zeroed memory at
+/// the page-aligned, unmapped address `vaddr` with `flags` (writable or
+/// executable, never both). Safe: it maps only where nothing is mapped,
+/// which no Rust object can occupy. `memory::Mapping` owns such memory.
+pub fn map(vaddr: u64, len: u64, flags: MapFlags) -> Result<(), SyscallError> {
+    syscall5(Syscall::Map, vaddr, len, flags.bits(), 0, 0).map(|_| ())
+}
+
+/// Unmaps and frees `[vaddr, vaddr + len)` (whole pages), which this
+/// process mapped with [`map`] and did not grant.
+///
+/// # Safety
+/// Nothing may use the memory any more: no reference into it may be
+/// alive, and no code may touch it again (it would fault).
+pub unsafe fn unmap(vaddr: u64, len: u64) -> Result<(), SyscallError> {
+    syscall5(Syscall::Unmap, vaddr, len, 0, 0, 0).map(|_| ())
+}
+
+/// A grant's id: what the receiver passes to [`accept`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GrantId(pub u64);
+
+/// Offers `[vaddr, vaddr + len)` (whole pages this process mapped with
+/// [`map`]) to the process that serves `endpoint`, read-only or
+/// `writable`; returns the grant's id, to be sent to the receiver. The
+/// pages cannot be unmapped until the grant ends.
+pub fn grant(vaddr: u64, len: u64, endpoint: crate::ipc::Handle, writable: bool) -> Result<GrantId, SyscallError> {
+    let flags = if writable { GRANT_WRITE } else { 0 };
+    syscall5(Syscall::Grant, vaddr, len, endpoint.0, flags, 0).map(GrantId)
+}
+
+/// Maps the pages of grant `id`, offered to this process, at the
+/// page-aligned, unmapped address `vaddr`; returns the bytes mapped. Safe
+/// as [`map`] is; the pages are shared with the granter, who may write
+/// them at any time and whose end unmaps them: reach them only through
+/// volatile accesses (`memory::Shared`).
+pub fn accept(id: GrantId, vaddr: u64) -> Result<u64, SyscallError> {
+    syscall5(Syscall::Accept, id.0, vaddr, 0, 0, 0)
+}
+
+/// Ends grant `id`, made or accepted by this process: the receiver's
+/// mapping goes away (the granter keeps its pages). Safe: memory of a
+/// grant is only ever reached through volatile accesses, which fault,
+/// never read freed memory, once it is gone.
+pub fn revoke(id: GrantId) -> Result<(), SyscallError> {
+    syscall5(Syscall::Revoke, id.0, 0, 0, 0, 0).map(|_| ())
 }
