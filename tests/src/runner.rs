@@ -422,11 +422,46 @@ pub fn run_group(
     expected: &[String],
     timeout: impl Into<Deadlines>,
 ) -> Result<GroupRun, BootError> {
-    // Every group boot has a blank virtio disk (the `blk` group drives it;
-    // the others ignore it), its writes kept in QEMU's overlay.
-    let command = machine
-        .command(BootCmdline::run_group(group)?)
-        .scratch_disk(&machine.log_dir);
+    // Every group boot has a blank virtio disk (the `blk` and `storage`
+    // groups drive it; the TAS of the others formats it or finds it held),
+    // its writes kept in QEMU's overlay.
+    let boot_with = GroupBoot { cmdline: BootCmdline::run_group(group)?, disk: GroupDisk::Scratch };
+    run_group_with(machine, group, boot_with, expected, timeout)
+}
+
+/// The virtio disk of a group boot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupDisk<'a> {
+    /// The blank scratch disk, its writes dropped at the end.
+    Scratch,
+    /// This raw image, which keeps what the guest writes.
+    Kept(&'a Path),
+}
+
+/// How a group is booted: its boot options (`test=<group>` and any
+/// others) and its disk.
+#[derive(Debug, Clone)]
+pub struct GroupBoot<'a> {
+    /// The boot options.
+    pub cmdline: BootCmdline,
+    /// The disk.
+    pub disk: GroupDisk<'a>,
+}
+
+/// Boots a group as `how` says and classifies every case in `expected`,
+/// as [`run_group`] does; the serial log is named after `group`.
+pub fn run_group_with(
+    machine: &Machine,
+    group: &str,
+    how: GroupBoot<'_>,
+    expected: &[String],
+    timeout: impl Into<Deadlines>,
+) -> Result<GroupRun, BootError> {
+    let command = machine.command(how.cmdline);
+    let command = match how.disk {
+        GroupDisk::Scratch => command.scratch_disk(&machine.log_dir),
+        GroupDisk::Kept(path) => command.disk(path),
+    };
     let boot = boot(&command, timeout, &machine.log_path(group))?;
     let end = match boot.end {
         BootEnd::Completed(_) => StreamEnd::Exited,

@@ -7,8 +7,11 @@
 //! read their verdict from it, so each group boots exactly once and
 //! independent groups boot in parallel (one per test thread). Two
 //! `harness_selftest::*` trials check that the harness itself sees a failing
-//! case and a hung guest. Without `LAZARUS_IMAGES` every trial is ignored, so
-//! plain `cargo test` passes on a machine without images.
+//! case and a hung guest. One trial, `storage::files_survive_a_reboot`,
+//! boots the two `persist_*` groups one after the other on one disk file:
+//! what the first writes, the second must read back. Without
+//! `LAZARUS_IMAGES` every trial is ignored, so plain `cargo test` passes on
+//! a machine without images.
 
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -17,8 +20,8 @@ use std::time::Duration;
 
 use lazarus_tests::config::Settings;
 use lazarus_tests::protocol::CaseOutcome;
-use lazarus_tests::qemu::{pid_is_alive, QemuExit};
-use lazarus_tests::runner::{self, BootEnd, GroupRun};
+use lazarus_tests::qemu::{pid_is_alive, BootCmdline, QemuExit, SCRATCH_DISK_BYTES};
+use lazarus_tests::runner::{self, BootEnd, GroupBoot, GroupDisk, GroupRun};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 /// Groups with this prefix test the harness, not the kernel: they fail or
@@ -35,6 +38,21 @@ const FAIL_CASE: &str = "deliberate_failure";
 /// The group whose one case spins forever, and that case.
 const HANG_GROUP: &str = "selftest_hang";
 const HANG_CASE: &str = "hangs_forever";
+
+/// Groups with this prefix are the boots of the reboot test, run in turn
+/// on one disk by [`REBOOT_TRIAL`], not as ordinary groups.
+const PERSIST_PREFIX: &str = "persist_";
+
+/// The reboot test: its trial, its two groups and the boot options of
+/// each (the second boot also runs the disk server's fault under the
+/// `restart` configuration, where only its backstop gives device memory
+/// back), and its disk file under the log folder.
+const REBOOT_TRIAL: &str = "storage::files_survive_a_reboot";
+const REBOOT_BOOTS: [(&str, &str); 2] = [
+    ("persist_write", "test=persist_write"),
+    ("persist_verify", "test=persist_verify recovery=restart"),
+];
+const REBOOT_DISK: &str = "persist-disk.img";
 
 /// Timeout for the hang self-test, counted from the kernel's banner (the
 /// way to the banner gets the ordinary boot timeout, so a slow host does not
@@ -82,6 +100,7 @@ fn trials_without_images() -> Vec<Trial> {
         format!("in_qemu ({NEEDS_IMAGES})"),
         format!("{HARNESS_TRIALS}::sees_failing_case"),
         format!("{HARNESS_TRIALS}::sees_hung_guest"),
+        REBOOT_TRIAL.to_owned(),
     ];
     names
         .into_iter()
@@ -145,11 +164,11 @@ impl Suite {
         // The long hang check first, then cases round-robin across groups,
         // so the test threads pick up different groups and boot in parallel.
         let mut trials = vec![self.hang_trial()];
-        let mut columns: Vec<Vec<Trial>> = vec![vec![self.fail_trial()]];
+        let mut columns: Vec<Vec<Trial>> = vec![vec![self.fail_trial()], vec![self.reboot_trial()]];
         for group in listing
             .groups
             .iter()
-            .filter(|g| !g.name.starts_with(SELFTEST_PREFIX))
+            .filter(|g| !g.name.starts_with(SELFTEST_PREFIX) && !g.name.starts_with(PERSIST_PREFIX))
         {
             columns.push(
                 group
@@ -232,6 +251,36 @@ impl Suite {
                     ),
                 ))
             }
+        })
+    }
+
+    /// The reboot test: a blank disk file, the first boot writes files to
+    /// it, the second boot (a new QEMU on the same file) reads them back.
+    /// Every case of both boots must pass.
+    fn reboot_trial(self: &Arc<Self>) -> Trial {
+        let suite = Arc::clone(self);
+        Trial::test(REBOOT_TRIAL, move || {
+            let s = &suite.settings;
+            let disk = s.log_dir.join(REBOOT_DISK);
+            let blank = std::fs::create_dir_all(&s.log_dir)
+                .and_then(|()| std::fs::File::create(&disk))
+                .and_then(|file| file.set_len(SCRATCH_DISK_BYTES));
+            blank.map_err(|e| format!("cannot make the blank disk {}: {e}", disk.display()))?;
+            for (group, options) in REBOOT_BOOTS {
+                let expected = lock(&suite.expected).get(group).cloned().unwrap_or_default();
+                if expected.is_empty() {
+                    return Err(format!("the kernel lists no group `{group}`").into());
+                }
+                let cmdline = BootCmdline::try_new(options).map_err(|e| e.to_string())?;
+                let how = GroupBoot { cmdline, disk: GroupDisk::Kept(&disk) };
+                let run = runner::run_group_with(&s.machine(), group, how, &expected, s.timeout)
+                    .map_err(|e| format!("group `{group}` did not boot: {e}"))?;
+                suite.note_timing(run.boot.timing_line(&format!("{}/{group}", s.firmware)));
+                if let Some(failure) = expected.iter().find_map(|case| run.case_failure(case)) {
+                    return Err(format!("boot `{options}` on {}: {failure}", disk.display()).into());
+                }
+            }
+            Ok(())
         })
     }
 

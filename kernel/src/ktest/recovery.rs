@@ -11,7 +11,7 @@ use alloc::format;
 
 use lazarus_abi::{Syscall, SyscallError};
 
-use super::services::run_with_tas;
+use super::services::{self, run_with_tas};
 use super::user::call3_with;
 use super::{Case, Group};
 use crate::thread::ipc;
@@ -38,14 +38,9 @@ pub static GROUP: Group = Group {
 static CHECKS: spin::Once<UserExit> = spin::Once::new();
 
 /// Passes if check `bit` of `user/recoverytest` (its `checks::ALL`, in
-/// the same order as the cases above) held: its exit code has the bit
-/// clear. The program prints each check's details.
+/// the same order as the cases above) held.
 fn check(bit: u32) {
-    match CHECKS.call_once(|| run_with_tas("recoverytest")) {
-        UserExit::Exited(code) if code & (1 << bit) == 0 => {}
-        UserExit::Exited(code) => panic!("{}", format!("check {bit} failed (exit code {code:#b}; its output is above)")),
-        UserExit::Faulted(r) => panic!("recoverytest faulted: {r}"),
-    }
+    services::check(&CHECKS, bit);
 }
 
 /// Runs `name` against a fresh TAS; panics unless it exits 0.

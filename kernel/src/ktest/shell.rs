@@ -141,7 +141,7 @@ fn files_faults_and_recovery() {
         "cat: no directory '/a' (the file system has one directory, /)",
         "cat: name too long (at most 16 bytes)",
         "ls: no such file or directory 'nosuch' (the file system has one directory, /)",
-        "inject: unknown server 'nosuch' (servers: console, name, fs, crashtest)",
+        "inject: unknown server 'nosuch' (servers: console, name, fs, crashtest, blk)",
         "inject: unknown fault model 'nosuchmodel' (models: ",
         "usage: inject [--later] SERVER MODEL",
         "usage: write PATH TEXT",

@@ -1,6 +1,7 @@
 //! What the trusted address space gives a server while it serves: its
 //! fault-injection sites, its kept-state region, the console, calls to the
-//! other servers, and the locks they share.
+//! other servers (with a buffer lent for bulk data), and the locks they
+//! share.
 
 use core::fmt;
 
@@ -74,9 +75,10 @@ pub trait Env {
     fn kept(&mut self) -> &mut [u64];
 
     /// Writes `bytes` to the system console as they are (no line
-    /// discipline: that is the console server's job, the one server that
-    /// calls this). The TAS passes them to the kernel's console; output
-    /// the console cannot take is dropped, never blocked on.
+    /// discipline: that is the console server's job; other servers write
+    /// whole lines of their own through [`crate::log_line`]). The TAS
+    /// passes them to the kernel's console; output the console cannot take
+    /// is dropped, never blocked on.
     fn console_write(&mut self, bytes: &[u8]);
 
     /// Calls another server directly (no kernel, no copy beyond the four
@@ -84,6 +86,21 @@ pub trait Env {
     /// callee comes back as [`CallError::ServerFault`] and the callee is
     /// restarted, while the caller goes on.
     fn call(&mut self, request: &Request) -> Result<Payload, CallError>;
+
+    /// Calls another server as [`Env::call`] does, lending it `buffer`
+    /// for the duration of the call: bulk data (disk sectors) that a
+    /// 24-byte payload cannot carry. The callee reads and writes the bytes
+    /// in place through its [`Env::lent`]; nothing is copied on the way.
+    /// When the call returns, normally or with the callee's fault, the
+    /// loan is over: the callee never keeps a reference to it, and a
+    /// faulted callee may have written part of it.
+    fn call_with(&mut self, request: &Request, buffer: &mut [u8]) -> Result<Payload, CallError>;
+
+    /// The buffer the caller lent with this request ([`Env::call_with`]),
+    /// for as long as the request is served; `None` if it lent none (a
+    /// request from a user program over IPC never lends one). A server
+    /// whose operation needs bulk data answers `BadRequest` without it.
+    fn lent(&mut self) -> Option<&mut [u8]>;
 
     /// Runs `body` holding the shared lock `lock`. `Err(Busy)` without
     /// running it if another instance holds the lock. If `body` faults, the

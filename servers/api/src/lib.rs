@@ -13,6 +13,9 @@
 //! - servers are plain safe Rust: all of an instance's state is in one
 //!   value, its kept state in a resilient store region the TAS passes in,
 //!   and its fault-injection sites are calls to [`Env::site`];
+//! - bulk data between servers (disk sectors) goes in a buffer the caller
+//!   lends for one call ([`Env::call_with`], [`Env::lent`]), never in the
+//!   messages, which stay four words;
 //! - no allocation here: the crate runs in user programs as it is;
 //! - each server's operations and payload layouts are written down once,
 //!   in [`ops`], for the server and its client stubs alike.
@@ -27,6 +30,7 @@
 mod env;
 #[cfg(feature = "kept")]
 pub mod kept;
+mod log;
 mod message;
 mod name;
 pub mod ops;
@@ -36,8 +40,10 @@ mod status;
 pub mod system;
 
 pub use env::{CallError, Env, LockId};
+pub use log::{log_line, LOG_LINE_BYTES};
 pub use message::{pack_bytes, unpack_bytes, Payload, Reply, Request, EXPECT_MAX, PAYLOAD_BYTES, PAYLOAD_WORDS};
 pub use name::{Name, NAME_MAX};
+pub use ops::blk::BlkOp;
 pub use ops::console::ConsoleOp;
 pub use ops::crashtest::CrashtestOp;
 pub use ops::fs::{FileHandle, FsOp};

@@ -45,6 +45,8 @@ macro_rules! operations {
     };
 }
 
+pub mod blk;
+
 pub mod fs {
     //! The file server ([`crate::ServerId::Fs`]): a flat directory of small
     //! files, kept across its restarts together with the open handles.
@@ -67,11 +69,18 @@ pub mod fs {
     //! that is not open, or was closed, also by `Remove`), `BadRequest`
     //! (a bad name, unknown flags or [`OPEN_EXCLUSIVE`] without
     //! [`OPEN_CREATE`], an offset past [`FILE_BYTES_MAX`], a `Write`
-    //! payload shorter than its offset word).
+    //! payload shorter than its offset word), `DiskError` (with a disk: a
+    //! change the disk did not take, which is made and kept all the same
+    //! and written to the disk with the next change; or, at the first
+    //! request of a boot, a disk that cannot be read yet, and then nothing
+    //! was done).
     //!
     //! A write past the end of the file fills the gap with zeros. A handle
     //! is opaque to clients ([`FileHandle`]); it survives restarts of the
     //! server, and stays valid until closed or its file removed.
+    //!
+    //! With a disk (`docs/storage.md`), every change is on the disk before
+    //! its reply; the first request of a boot loads the files from it.
     //!
     //! What a fault leaves: each operation changes at most two slots of
     //! the kept store, each atomically. A fault in `Open` with create
@@ -311,6 +320,7 @@ pub mod console {
 
 #[cfg(test)]
 mod tests {
+    use super::blk::BlkOp;
     use super::console::ConsoleOp;
     use super::crashtest::{checksum_step, compute_checksum, compute_word, CrashtestOp, CHECKSUM_START};
     use super::fs::FsOp;
@@ -330,7 +340,7 @@ mod tests {
 
     #[test]
     fn operation_numbers_round_trip() {
-        check_numbers!(FsOp, NameOp, CrashtestOp, ConsoleOp);
+        check_numbers!(FsOp, NameOp, CrashtestOp, ConsoleOp, BlkOp);
     }
 
     #[test]

@@ -17,12 +17,17 @@ pub enum ServerId {
     Crashtest = 3,
     /// Console output with a line discipline.
     Console = 4,
+    /// The virtio disk: sectors read and written for the other servers.
+    Blk = 5,
 }
 
 impl ServerId {
     /// Every server that runs as a restartable instance (all but `System`),
-    /// in start order.
-    pub const SERVERS: [ServerId; 4] = [ServerId::Console, ServerId::Name, ServerId::Fs, ServerId::Crashtest];
+    /// in start order. `blk` comes last: nothing needs the disk before its
+    /// first request (`fs` reaches it on its own first request), and the
+    /// others keep the start-order indexes they had before it.
+    pub const SERVERS: [ServerId; 5] =
+        [ServerId::Console, ServerId::Name, ServerId::Fs, ServerId::Crashtest, ServerId::Blk];
 
     /// The server with this number.
     pub const fn from_number(n: u8) -> Option<Self> {
@@ -32,6 +37,7 @@ impl ServerId {
             2 => ServerId::Fs,
             3 => ServerId::Crashtest,
             4 => ServerId::Console,
+            5 => ServerId::Blk,
             _ => return None,
         })
     }
@@ -44,14 +50,13 @@ impl ServerId {
             ServerId::Fs => "fs",
             ServerId::Crashtest => "crashtest",
             ServerId::Console => "console",
+            ServerId::Blk => "blk",
         }
     }
 
     /// The server with this name.
     pub fn from_name(name: &str) -> Option<Self> {
-        [ServerId::System, ServerId::Name, ServerId::Fs, ServerId::Crashtest, ServerId::Console]
-            .into_iter()
-            .find(|s| s.name() == name)
+        ServerId::SERVERS.into_iter().chain([ServerId::System]).find(|s| s.name() == name)
     }
 }
 
@@ -71,7 +76,8 @@ mod tests {
             assert_eq!(ServerId::from_number(s as u8), Some(s));
             assert_eq!(ServerId::from_name(s.name()), Some(s));
         }
-        assert_eq!(ServerId::from_number(5), None);
-        assert_eq!(ServerId::from_name("blk"), None);
+        assert_eq!(ServerId::from_number(6), None);
+        assert_eq!(ServerId::from_name("disk"), None);
+        assert_eq!(ServerId::from_name("blk"), Some(ServerId::Blk));
     }
 }

@@ -31,10 +31,17 @@ pub enum Status {
     /// Not now: a lock shared between servers is held by another instance,
     /// or the server is already serving (a cycle of calls between servers).
     Busy = 10,
+    /// The server has no device to serve it with: `blk` found no disk, or
+    /// another process holds it.
+    NoDevice = 11,
+    /// The disk failed: it answered a request with an error or not at
+    /// all, or could not be reached. For a change to a file, the change
+    /// is made and kept across restarts, but not on the disk yet.
+    DiskError = 12,
 }
 
 impl Status {
-    const ALL: [Status; 11] = [
+    const ALL: [Status; 13] = [
         Status::Ok,
         Status::ServerFault,
         Status::ServerDead,
@@ -46,6 +53,8 @@ impl Status {
         Status::Restarting,
         Status::StaleGeneration,
         Status::Busy,
+        Status::NoDevice,
+        Status::DiskError,
     ];
 
     /// The status with this code.
@@ -72,6 +81,8 @@ impl Status {
             Status::Restarting => "the server is restarting",
             Status::StaleGeneration => "the handle belongs to an older instance",
             Status::Busy => "busy: a shared lock is held, or the server is in a call already",
+            Status::NoDevice => "no device: there is no disk, or another process holds it",
+            Status::DiskError => "the disk failed the request (a change is kept, not yet on the disk)",
         }
     }
 }

@@ -106,6 +106,16 @@ impl HandleTable {
         closed
     }
 
+    /// Closes every handle; whether there was any. Tags stay, so a handle
+    /// of before is never mistaken for one opened later.
+    pub(crate) fn close_all(&mut self) -> bool {
+        let mut closed = false;
+        for entry in &mut self.entries {
+            closed |= entry.file.take().is_some();
+        }
+        closed
+    }
+
     /// Whether the table holds its invariants, with `exists` saying which
     /// file indexes exist.
     pub(crate) fn is_valid(&self, exists: impl Fn(usize) -> bool) -> bool {
@@ -173,6 +183,17 @@ mod tests {
         assert!(table.close_file(0));
         assert!(table.has_room());
         assert!(!table.close_file(0));
+    }
+
+    #[test]
+    fn closing_all_keeps_the_tags() {
+        let mut table = HandleTable::new();
+        let old = table.open(2).unwrap();
+        table.open(5).unwrap();
+        assert!(table.close_all());
+        assert!(!table.close_all(), "nothing left open");
+        assert_eq!(table.file_of(old.0), Err(Status::BadHandle));
+        assert_ne!(table.open(2).unwrap(), old, "the entry opens with a new tag");
     }
 
     #[test]

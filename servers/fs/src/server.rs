@@ -1,22 +1,39 @@
 //! [`FileServer`]: the file server's state and its operations.
 
-use server_api::kept::{self, entry_named, find_named, insert_entry, name_of, write_entry, write_through};
+use core::fmt;
+
+use server_api::kept::{self, entry_named, find_named, insert_entry, name_of};
 use server_api::ops::fs::{FsOp, FILES_MAX, OPEN_CREATE, OPEN_EXCLUSIVE, OPEN_FLAGS, WRITE_HEADER_BYTES};
 use server_api::{Env, InitNote, Name, Payload, Request, Server, Status};
 
+use crate::disk::link::DiskLink;
 use crate::file::FileRecord;
 use crate::handles::HandleTable;
-use crate::layout::{FILE_SLOTS, GEOMETRY, HANDLE_SLOT};
+use crate::layout::GEOMETRY;
 use crate::sites;
 
-/// The file server: its directory and its open handles. Both are kept:
-/// every change is written through to the store before the reply.
-#[derive(Debug)]
+/// The file server: its directory, its open handles and its link to the
+/// disk. All three are kept: every change is written through to the store,
+/// and to the disk when there is one, before the reply.
 pub struct FileServer {
     /// The directory: entry `i` is kept in store slot `i`.
     pub(crate) files: [Option<FileRecord>; FILES_MAX],
     /// The open handles.
     pub(crate) handles: HandleTable,
+    /// Where the files live; `None` until the first request of the boot
+    /// decides (`persist.rs`).
+    pub(crate) disk: Option<DiskLink>,
+}
+
+/// The directory and the handles: what a client can see of the server.
+/// The link to the disk is left out: it says how the files reach the
+/// disk, not what they are, and an instance that faults in the first
+/// request of a boot may have decided it while its files stayed as they
+/// were.
+impl fmt::Debug for FileServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileServer").field("files", &self.files).field("handles", &self.handles).finish_non_exhaustive()
+    }
 }
 
 impl Server for FileServer {
@@ -30,7 +47,9 @@ impl Server for FileServer {
     fn handle(&mut self, env: &mut dyn Env, request: &Request) -> Result<Payload, Status> {
         env.site(sites::ENTRY);
         let (arg, payload) = (request.arg, &request.payload);
-        match FsOp::from_number(request.op).ok_or(Status::BadRequest)? {
+        let op = FsOp::from_number(request.op).ok_or(Status::BadRequest)?;
+        self.reach_disk(env)?;
+        let answer = match op {
             FsOp::Open => self.open(env, arg, payload),
             FsOp::Write => self.write(env, arg, payload),
             FsOp::Read => self.read(env, arg, payload),
@@ -39,8 +58,18 @@ impl Server for FileServer {
             FsOp::Remove => self.remove(env, payload),
             FsOp::List => self.list(env, arg),
             FsOp::Stat => self.stat(payload),
+        };
+        // A change the disk did not take is kept, but not answered Ok.
+        match answer {
+            Ok(_) if changes(op) && self.disk.is_some_and(DiskLink::lags) => Err(Status::DiskError),
+            answer => answer,
         }
     }
+}
+
+/// Whether `op` may change the files or the handles.
+fn changes(op: FsOp) -> bool {
+    matches!(op, FsOp::Open | FsOp::Write | FsOp::Close | FsOp::Remove)
 }
 
 impl FileServer {
@@ -139,13 +168,4 @@ impl FileServer {
         self.files.get(index).and_then(Option::as_ref).ok_or(Status::BadHandle)
     }
 
-    /// Writes directory entry `index` through to its slot.
-    fn keep_file(&self, env: &mut dyn Env, index: usize) {
-        write_entry(env.kept(), GEOMETRY, &FILE_SLOTS, &self.files, index);
-    }
-
-    /// Writes the handle table through to its slot.
-    fn keep_handles(&self, env: &mut dyn Env) {
-        write_through(env.kept(), GEOMETRY, HANDLE_SLOT, Some(&self.handles));
-    }
 }

@@ -2,11 +2,58 @@
 //!
 //! It keeps the kept-state region in a `Vec<u64>`, counts each injection
 //! site's hits, panics at an armed site (an injected fault), and collects
-//! console output.
+//! console output. Calls to other servers go to a [`Callee`] if the test
+//! set one (another server in a harness of its own, see [`Callee::to`]),
+//! else they get a fixed answer.
 
+use std::cell::RefCell;
+use std::fmt;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::rc::Rc;
 
-use server_api::{CallError, Env, LockId, Payload, Request, Server, Status};
+use server_api::{CallError, Env, LockId, Payload, Request, Server, ServerId, Status};
+
+use crate::harness::Harness;
+
+/// How a callee answers: the request, and the buffer lent with it (if
+/// any), in; its answer out.
+type Answer = dyn FnMut(&Request, Option<&mut [u8]>) -> Result<Payload, CallError>;
+
+/// What answers a server's calls to another.
+pub struct Callee(Box<Answer>);
+
+impl Callee {
+    /// Calls answered by `answer`.
+    pub fn new(answer: impl FnMut(&Request, Option<&mut [u8]>) -> Result<Payload, CallError> + 'static) -> Self {
+        Callee(Box::new(answer))
+    }
+
+    /// Calls answered by the server in `callee`, as the TAS's proxy would:
+    /// its fault comes back as `ServerFault` with the faulted generation
+    /// (the harness has restarted it meanwhile), its error statuses as
+    /// `Refused`. The test keeps its own handle on the harness, to arm
+    /// faults in the callee and look at it.
+    pub fn to<S: Server + 'static>(server: ServerId, callee: Rc<RefCell<Harness<S>>>) -> Self {
+        Callee::new(move |request, lent| {
+            let mut callee = callee.borrow_mut();
+            let reply = match lent {
+                Some(buffer) => callee.call_lending(request, buffer),
+                None => callee.call(request),
+            };
+            match reply.status {
+                Status::Ok => Ok(reply.payload),
+                Status::ServerFault => Err(CallError::ServerFault { server, generation: reply.generation as u32 }),
+                status => Err(CallError::Refused(status)),
+            }
+        })
+    }
+}
+
+impl fmt::Debug for Callee {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Callee(..)")
+    }
+}
 
 /// An `Env` over plain memory, for host tests.
 #[derive(Debug, Default)]
@@ -22,9 +69,14 @@ pub struct TestEnv {
     armed: Option<(u32, u64)>,
     /// Calls the server made to other servers.
     pub calls: Vec<Request>,
-    /// What those calls get (`None`: `Refused(ServerDead)`, no other server
-    /// runs here).
+    /// What those calls get when there is no [`TestEnv::callee`] (`None`:
+    /// `Refused(ServerDead)`, no other server runs here).
     pub call_answer: Option<Result<Payload, CallError>>,
+    /// What answers those calls, if set.
+    pub callee: Option<Callee>,
+    /// The buffer lent with the request being served
+    /// ([`Harness::call_lending`]).
+    pub lent: Option<Vec<u8>>,
     /// The shared locks held.
     pub held: [bool; LockId::COUNT],
 }
@@ -51,6 +103,11 @@ impl TestEnv {
     /// as an injected fault would fire there. One fault per arming.
     pub fn arm(&mut self, site: u32, skip: u64) {
         self.armed = Some((site, skip));
+    }
+
+    /// Takes back an armed fault that has not fired.
+    pub fn disarm(&mut self) {
+        self.armed = None;
     }
 
     /// Whether an armed fault has not fired yet.
@@ -87,7 +144,22 @@ impl Env for TestEnv {
 
     fn call(&mut self, request: &Request) -> Result<Payload, CallError> {
         self.calls.push(*request);
-        self.call_answer.unwrap_or(Err(CallError::Refused(Status::ServerDead)))
+        match &mut self.callee {
+            Some(callee) => (callee.0)(request, None),
+            None => self.call_answer.unwrap_or(Err(CallError::Refused(Status::ServerDead))),
+        }
+    }
+
+    fn call_with(&mut self, request: &Request, buffer: &mut [u8]) -> Result<Payload, CallError> {
+        self.calls.push(*request);
+        match &mut self.callee {
+            Some(callee) => (callee.0)(request, Some(buffer)),
+            None => self.call_answer.unwrap_or(Err(CallError::Refused(Status::ServerDead))),
+        }
+    }
+
+    fn lent(&mut self) -> Option<&mut [u8]> {
+        self.lent.as_deref_mut()
     }
 
     /// Holds the lock while `body` runs; a panic in `body` releases it on

@@ -62,6 +62,18 @@ impl<S: Server> Harness<S> {
         }
     }
 
+    /// Serves `request` with `buffer` lent for it, as another server's
+    /// `Env::call_with` does; the server's writes to the buffer are in
+    /// `buffer` afterwards.
+    pub fn call_lending(&mut self, request: &Request, buffer: &mut [u8]) -> Reply {
+        self.env.lent = Some(buffer.to_vec());
+        let reply = self.call(request);
+        if let Some(lent) = self.env.lent.take() {
+            buffer.copy_from_slice(&lent);
+        }
+        reply
+    }
+
     /// Serves `request`, as a `Result`.
     pub fn request(&mut self, request: &Request) -> Result<Payload, Status> {
         self.call(request).into_result()
@@ -71,11 +83,24 @@ impl<S: Server> Harness<S> {
     /// same region. Returns what `init` found.
     pub fn restart(&mut self) -> InitNote {
         self.server = None;
+        // A buffer lent with the faulting request is the caller's, not
+        // the new instance's: `init` sees none, as in the TAS.
+        let lent = self.env.lent.take();
         let (server, note) = S::init(&mut self.env);
+        self.env.lent = lent;
         self.server = Some(server);
         self.generation += 1;
         self.note = note;
         note
+    }
+
+    /// Restarts the server as the `restart` configuration does: the
+    /// instance is forgotten, never dropped (its frames were discarded, so
+    /// nothing it holds is given back but by the new instance's backstop),
+    /// then `init` runs over the same region. Returns what `init` found.
+    pub fn restart_discarding(&mut self) -> InitNote {
+        std::mem::forget(self.server.take());
+        self.restart()
     }
 
     /// What the last `init` found.

@@ -1,4 +1,4 @@
-//! Host tests of servers: an `Env` over plain memory, a harness that restarts a faulting server as the TAS does, and checks of what kept state promises.
+//! Host tests of servers: an `Env` over plain memory, a harness that restarts a faulting server as the TAS does, a disk in memory, and checks of what kept state promises.
 //!
 //! For the host tests of the servers and of their client stubs, never for
 //! the image: it needs `std`, to unwind out of a faulting server with
@@ -11,12 +11,17 @@
 //!   catch the fault, drop the value, `init` again over the same region,
 //!   bump the generation, answer `ServerFault`;
 //! - a fault is injected where the server says it may fire, at its
-//!   `Env::site` calls ([`TestEnv::arm`]).
+//!   `Env::site` calls ([`TestEnv::arm`]);
+//! - servers that call others meet them in harnesses of their own
+//!   ([`Callee::to`]), and the disk server drives a disk in memory
+//!   ([`MemoryDisk`]).
 
 mod checks;
+mod disk;
 mod env;
 mod harness;
 
 pub use checks::{check_double_flips, check_faults_at_every_site, check_single_flips};
-pub use env::TestEnv;
+pub use disk::{DiskHandle, MemoryDisk, MEMORY_DISK_DMA_BYTES};
+pub use env::{Callee, TestEnv};
 pub use harness::Harness;

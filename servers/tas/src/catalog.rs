@@ -4,6 +4,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
+use blk_server::BlkServer;
 use console_server::ConsoleServer;
 use crashtest_server::CrashtestServer;
 use fs_server::FileServer;
@@ -37,5 +38,6 @@ pub fn slots() -> Vec<Slot> {
         slot::<NameServer>(ServerId::Name, 1),
         slot::<FileServer>(ServerId::Fs, 2),
         slot::<CrashtestServer>(ServerId::Crashtest, 3),
+        slot::<BlkServer>(ServerId::Blk, 4),
     ]
 }

@@ -9,7 +9,6 @@ use lazarus_rt::println;
 use recovery_manager::ServerState as ManagerState;
 use server_api::system::{ServerInfo, ServerState, ServerUsage, SystemOp};
 use server_api::{Payload, Reply, Request, ServerId, Status, PAYLOAD_BYTES};
-use tas_runtime::Recovery;
 
 use crate::injector::Injector;
 use crate::proxy::{self, SiteEnv};
@@ -24,8 +23,6 @@ pub struct System {
     pub supervisor: Supervisor,
     /// The fault injector.
     pub injector: Injector,
-    /// Unwind or discard.
-    pub recovery: Recovery,
 }
 
 impl System {
@@ -64,7 +61,8 @@ impl System {
         let Some(index) = self.index_of(request.server) else {
             return reply(0, Err(Status::BadRequest));
         };
-        self.call(index, request)
+        // A user program lends nothing: its request is four words.
+        self.call(index, request, None)
     }
 
     /// The slot serving `server`.
@@ -73,10 +71,11 @@ impl System {
     }
 
     /// Serves `request` with the server in slot `index`, through its proxy:
-    /// from a client, or from another server (nested). The server's state
-    /// and kept region are taken out of its slot while it serves, so a
-    /// call that comes back to it (a cycle) finds it `Busy`.
-    pub fn call(&mut self, index: usize, request: Request) -> Reply {
+    /// from a client, or from another server (nested), which may lend it
+    /// the bytes `lent` for the call. The server's state and kept region
+    /// are taken out of its slot while it serves, so a call that comes back
+    /// to it (a cycle) finds it `Busy`.
+    pub fn call(&mut self, index: usize, request: Request, lent: Option<&mut [u8]>) -> Reply {
         let id = recovery_manager::ServerId::new(index as u16);
         let state = self.supervisor.manager.registry().get(id).map(|s| s.state());
         let slot = &mut self.supervisor.slots[index];
@@ -94,10 +93,9 @@ impl System {
         let mut kept = core::mem::take(&mut slot.kept);
         let (server, sites, heap) = (slot.id, slot.sites, slot.heap);
         let state_at = proxy::place_in_heap(heap, &*state);
-        let recovery = self.recovery;
         let outcome = {
-            let mut env = SiteEnv { server, index, generation, sites, heap, state_at, kept: &mut kept, tas: self };
-            proxy::call(recovery, &mut state, &mut env, request)
+            let mut env = SiteEnv { server, index, generation, sites, heap, state_at, kept: &mut kept, lent, tas: self };
+            proxy::call(&mut state, &mut env, request)
         };
         let slot = &mut self.supervisor.slots[index];
         slot.kept = kept;

@@ -1,6 +1,7 @@
 //! The trusted address space image: the servers (console, name, fs,
-//! crashtest), their recovery manager and the fault injector, in one ring-3
-//! address space, serving the service endpoint.
+//! crashtest, blk), their recovery manager and the fault injector, in one
+//! ring-3 address space, serving the service endpoint. The kernel starts
+//! it as a driver, so `blk` may claim the virtio disk.
 //!
 //! Boot options: `recovery=unwind|restart|none` picks the configuration;
 //! `trial=… inject=…` (from a campaign) arms one fault. `tas-selftest` on
@@ -56,7 +57,7 @@ fn main() -> i32 {
             return 1;
         }
     };
-    let mut system = dispatch::System { supervisor, injector, recovery };
+    let mut system = dispatch::System { supervisor, injector };
     system.supervisor.start(&mut system.injector);
     println!("tas: {} servers, recovery {}", system.supervisor.slots.len(), options.config);
     system.serve()

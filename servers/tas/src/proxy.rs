@@ -16,7 +16,7 @@ use lazarus_abi::syscall::WATCHDOG_VECTOR;
 use recovery_manager::{ExceptionVector, FaultCause};
 use server_api::{CallError, Env, LockId, Payload, Request, ServerId, Status};
 use tas_runtime::heap::{self, HeapId, EXCHANGE};
-use tas_runtime::{discard, supervision, Recovery};
+use tas_runtime::{discard, supervision};
 use unwind::fault::FaultKind;
 
 use crate::dispatch::System;
@@ -54,6 +54,9 @@ pub struct SiteEnv<'a> {
     pub state_at: Option<(u32, u32)>,
     /// Its kept-state region.
     pub kept: &'a mut [u64],
+    /// The buffer the calling server lent with the request (a user
+    /// program's request over IPC lends none).
+    pub lent: Option<&'a mut [u8]>,
     /// The rest of the TAS: the injector, and the other servers to call.
     pub tas: &'a mut System,
 }
@@ -75,12 +78,33 @@ impl Env for SiteEnv<'_> {
     }
 
     fn call(&mut self, request: &Request) -> Result<Payload, CallError> {
+        self.call_lending(request, None)
+    }
+
+    fn call_with(&mut self, request: &Request, buffer: &mut [u8]) -> Result<Payload, CallError> {
+        self.call_lending(request, Some(buffer))
+    }
+
+    fn lent(&mut self) -> Option<&mut [u8]> {
+        self.lent.as_deref_mut()
+    }
+
+    fn locked(&mut self, lock: LockId, body: &mut dyn FnMut(&mut dyn Env)) -> Result<(), Status> {
+        let owner = Owner { slot: self.index, generation: self.generation };
+        hold(lock, owner, self, body)
+    }
+}
+
+impl SiteEnv<'_> {
+    /// Calls another server through its proxy, lending it `lent`: the
+    /// callee's `SiteEnv` holds the same bytes, borrowed for the call.
+    fn call_lending(&mut self, request: &Request, lent: Option<&mut [u8]>) -> Result<Payload, CallError> {
         let Some(index) = self.tas.index_of(request.server) else { return Err(CallError::Refused(Status::BadRequest)) };
         // The callee's proxy, and its recovery if it faults, run as at the
         // top level: in the exchange heap, not in the caller's.
         let reply = {
             let _exchange = heap::enter(EXCHANGE);
-            self.tas.call(index, *request)
+            self.tas.call(index, *request, lent)
         };
         match reply.status {
             Status::Ok => Ok(reply.payload),
@@ -90,15 +114,11 @@ impl Env for SiteEnv<'_> {
             status => Err(CallError::Refused(status)),
         }
     }
-
-    fn locked(&mut self, lock: LockId, body: &mut dyn FnMut(&mut dyn Env)) -> Result<(), Status> {
-        let owner = Owner { slot: self.index, generation: self.generation };
-        hold(lock, owner, self, body)
-    }
 }
 
 /// The environment of a server's `init`: its sites, kept region, console
-/// and locks, but no calls to other servers (they may be starting too).
+/// and locks, but no calls to other servers (they may be starting too),
+/// and so no buffer lent.
 pub struct InitEnv<'a> {
     /// The server.
     pub server: ServerId,
@@ -134,6 +154,14 @@ impl Env for InitEnv<'_> {
 
     fn call(&mut self, _request: &Request) -> Result<Payload, CallError> {
         Err(CallError::Refused(Status::Busy))
+    }
+
+    fn call_with(&mut self, _request: &Request, _buffer: &mut [u8]) -> Result<Payload, CallError> {
+        Err(CallError::Refused(Status::Busy))
+    }
+
+    fn lent(&mut self) -> Option<&mut [u8]> {
+        None
     }
 
     fn locked(&mut self, lock: LockId, body: &mut dyn FnMut(&mut dyn Env)) -> Result<(), Status> {
@@ -172,9 +200,8 @@ pub fn cause_of(kind: &FaultKind) -> FaultCause {
     }
 }
 
-/// Runs `request` on `state` inside a recovery boundary.
+/// Runs `request` on `state` inside an escape and a recovery boundary.
 pub fn call(
-    recovery: Recovery,
     state: &mut Box<dyn Instance>,
     env: &mut SiteEnv<'_>,
     request: Request,
@@ -192,8 +219,14 @@ pub fn call(
         state.handle(env, &request)
     };
     let name = request.server.name();
-    let outcome = match recovery {
-        Recovery::Unwind => unwind::catch(serve).map_err(|fault| {
+    // Both configurations run the server inside an escape boundary and a
+    // recovery boundary. Under `unwind` a fault unwinds to the recovery
+    // boundary, unless the unwinder cannot start (a wild instruction
+    // pointer or stack): then, as under `restart` and `none` always, the
+    // frames are discarded back to the escape boundary.
+    let outcome = match discard::run(|| unwind::catch(serve)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(fault)) => {
             match fault.kind {
                 FaultKind::Exception(e) if e.vector == WATCHDOG_VECTOR => lazarus_rt::println!(
                     "tas: {name} stopped answering: the watchdog fired after {} ms in the server (at {:#x})\n{}",
@@ -203,16 +236,12 @@ pub fn call(
                 ),
                 _ => lazarus_rt::println!("tas: {name} faulted: {}\n{}", fault.summary(), fault.backtrace),
             }
-            cause_of(&fault.kind)
-        }),
-        Recovery::Discard => match discard::run(|| unwind::catch(serve)) {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(fault)) => Err(cause_of(&fault.kind)),
-            Err(discarded) => {
-                lazarus_rt::println!("tas: {} faulted ({:?}); its frames are discarded", name, cause_of(&discarded.kind));
-                Err(cause_of(&discarded.kind))
-            }
-        },
+            Err(cause_of(&fault.kind))
+        }
+        Err(discarded) => {
+            lazarus_rt::println!("tas: {} faulted ({:?}); its frames are discarded", name, cause_of(&discarded.kind));
+            Err(cause_of(&discarded.kind))
+        }
     };
     drop(entered);
     supervision::set_active(caller);

@@ -36,7 +36,7 @@ pub const ALL: &[Check] = &[
 
 /// The faults a user can inject by name, one of each CPU exception and
 /// language-level failure.
-const MODELS: [&str; 8] = ["panic", "pagefault", "gp", "ud", "divide", "stackoverflow", "cfi", "hang"];
+pub const MODELS: [&str; 8] = ["panic", "pagefault", "gp", "ud", "divide", "stackoverflow", "cfi", "hang"];
 
 /// The file every check reads back, and what it holds.
 const KEEP: &str = "keep";

@@ -557,6 +557,8 @@ mod tests {
                     ServerId::Name => self.name.call(request),
                     ServerId::Crashtest => self.crashtest.call(request),
                     ServerId::Console => self.console.call(request),
+                    // No disk server in the simulated TAS.
+                    ServerId::Blk => Reply { status: Status::ServerDead, generation: 0, payload: Payload::EMPTY },
                     ServerId::System => {
                         let result = self.system(request);
                         Reply {

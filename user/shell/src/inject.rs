@@ -13,9 +13,9 @@
 //! the restart.
 
 use lazarus_rt::client::system::{self, ServerInfo};
-use lazarus_rt::client::{console, crashtest, fs, name, ClientError};
+use lazarus_rt::client::{self, console, crashtest, fs, name, ClientError};
 use lazarus_rt::println;
-use server_api::{ServerId, Status};
+use server_api::{BlkOp, Request, ServerId, Status};
 
 use crate::service::{again, Told};
 
@@ -28,7 +28,7 @@ pub const MODELS: &str =
     "panic, pagefault, gp, ud, divide, stackoverflow, cfi, hang, wildptr, memflip, storeflip, storeflip2";
 
 /// The servers a fault can be injected into, as `inject` names them.
-pub const SERVERS: &str = "console, name, fs, crashtest";
+pub const SERVERS: &str = "console, name, fs, crashtest, blk";
 
 /// `inject [--later] SERVER MODEL`.
 pub fn inject(args: &str) {
@@ -83,9 +83,19 @@ fn harmless_request(server: ServerId) -> (&'static str, fn() -> Result<(), Clien
         ServerId::Fs => ("list", || fs::list(0).map(drop)),
         ServerId::Name => ("list", || name::list(0).map(drop)),
         ServerId::Crashtest => ("echo", || crashtest::echo([0; 3]).map(drop)),
+        ServerId::Blk => ("info", disk_info),
         // The shell writes nothing through the console server, so its
         // line is empty and a flush prints nothing.
         ServerId::Console | ServerId::System => ("flush", console::flush),
+    }
+}
+
+/// The disk server's `Info`, which has no stub (a program can only ask it
+/// about the disk; sectors are for servers). No disk is an answer too.
+fn disk_info() -> Result<(), ClientError> {
+    match client::send(&Request::new(ServerId::Blk, BlkOp::Info as u8, 0))?.status {
+        Status::Ok | Status::NoDevice => Ok(()),
+        status => Err(ClientError::Server(status)),
     }
 }
 

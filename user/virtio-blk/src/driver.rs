@@ -3,9 +3,16 @@
 //!
 //! Device memory holds the queue ([`RingLayout`]) and, on the page after
 //! it, the one request in flight: its header, its 512-byte buffer and its
-//! status byte, chained through descriptors 0, 1 and 2. A request is
-//! published in the available ring, the device is notified, and the driver
-//! waits — on the interrupt, or polling — until the used ring's index moves.
+//! status byte, chained through descriptors 0, 1 and 2 (a flush has no
+//! buffer: 0 and 2). A request is published in the available ring, the
+//! device is notified, and the driver waits — on the interrupt, or
+//! polling — until the used ring's index moves.
+//!
+//! Each request can run a caller's hook while it is in flight (published
+//! and notified, not yet answered): the `blk` server puts a fault-injection
+//! site there. If the hook unwinds, the request stays outstanding and the
+//! next one first waits for its answer; a driver that is dropped instead
+//! resets the device, which forgets it.
 
 use core::fmt;
 
@@ -43,6 +50,9 @@ pub enum Wait {
     /// Checking the used ring between yields.
     Poll,
 }
+
+/// A hook that does nothing, for requests with nothing to do in flight.
+fn nothing() {}
 
 /// Why the disk could not be used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,6 +109,9 @@ pub struct LegacyBlk {
     wait: Wait,
     next_avail: u16,
     last_used: u16,
+    /// A request was published whose answer was not collected (its
+    /// in-flight hook unwound): the next request waits for it first.
+    outstanding: bool,
     capacity: u64,
     device_features: u32,
     interrupts: u64,
@@ -108,8 +121,27 @@ pub struct LegacyBlk {
 }
 
 impl LegacyBlk {
+    /// Takes back what an earlier driver of this process left of the
+    /// device at `address`: claims it (again, if this process owns it
+    /// already: no change), resets it so it stops using its queue, and
+    /// only then frees the device memory left mapped at `dma_vaddr`, if
+    /// any. True if there was such memory: a driver whose frames were
+    /// discarded before its `Drop` ran (the backstop of a restart).
+    pub fn reclaim(address: PciAddress, dma_vaddr: u64) -> Result<bool, BlkError> {
+        sys::device_claim(address)?;
+        IoBar::new(address, REGISTER_BAR).write8(DEVICE_STATUS, 0)?;
+        match sys::dma_free(dma_vaddr) {
+            Ok(()) => Ok(true),
+            // Nothing mapped there by `dma_alloc`.
+            Err(SyscallError::InvalidArgument) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Claims the device at `address` and sets it up, with its device
-    /// memory mapped at `dma_vaddr` (page-aligned, unused).
+    /// memory mapped at `dma_vaddr` (page-aligned, unused). Accepts the
+    /// device's write cache ([`FEATURE_FLUSH`]) if it has one, so writes
+    /// are cached and [`LegacyBlk::flush`] puts them on the medium.
     pub fn open(address: PciAddress, dma_vaddr: u64, wait: Wait) -> Result<Self, BlkError> {
         let info = sys::device_info(address)?;
         if !is_legacy_blk(info.vendor, info.device, info.subsystem) || info.bars[0].kind != BarKind::Io {
@@ -123,8 +155,9 @@ impl LegacyBlk {
         regs.write8(DEVICE_STATUS, STATUS_ACKNOWLEDGE)?;
         regs.write8(DEVICE_STATUS, STATUS_ACKNOWLEDGE | STATUS_DRIVER)?;
         let device_features = regs.read32(DEVICE_FEATURES)?;
-        // Nothing optional is needed: capacity is always there.
-        regs.write32(DRIVER_FEATURES, 0)?;
+        // Nothing optional is needed (capacity is always there); the write
+        // cache is taken when offered, flushed on request.
+        regs.write32(DRIVER_FEATURES, device_features & FEATURE_FLUSH)?;
         regs.write16(QUEUE_SELECT, 0)?;
         let size = regs.read16(QUEUE_SIZE)?;
         let Some(ring) = RingLayout::legacy(size) else {
@@ -144,6 +177,7 @@ impl LegacyBlk {
             wait,
             next_avail: 0,
             last_used: 0,
+            outstanding: false,
             capacity: high << 32 | low,
             device_features,
             interrupts: 0,
@@ -160,6 +194,17 @@ impl LegacyBlk {
     /// The features the device offered.
     pub fn device_features(&self) -> u32 {
         self.device_features
+    }
+
+    /// Whether the device has a write cache that [`LegacyBlk::flush`]
+    /// empties (it offered [`FEATURE_FLUSH`], and the driver took it).
+    pub fn has_write_cache(&self) -> bool {
+        self.device_features & FEATURE_FLUSH != 0
+    }
+
+    /// Bytes of device memory the driver holds.
+    pub fn dma_bytes(&self) -> u64 {
+        self.mem.len()
     }
 
     /// Entries of the queue.
@@ -185,17 +230,46 @@ impl LegacyBlk {
 
     /// Reads sector `sector` into `buf`.
     pub fn read(&mut self, sector: u64, buf: &mut [u8; SECTOR_SIZE]) -> Result<(), BlkError> {
-        self.request(REQUEST_IN, sector)?;
+        self.read_with(sector, buf, &mut nothing)
+    }
+
+    /// Writes `buf` to sector `sector`.
+    pub fn write(&mut self, sector: u64, buf: &[u8; SECTOR_SIZE]) -> Result<(), BlkError> {
+        self.write_with(sector, buf, &mut nothing)
+    }
+
+    /// Reads sector `sector` into `buf`, running `in_flight` while the
+    /// device has the request.
+    pub fn read_with(&mut self, sector: u64, buf: &mut [u8; SECTOR_SIZE], in_flight: &mut dyn FnMut()) -> Result<(), BlkError> {
+        self.request(REQUEST_IN, sector, in_flight)?;
         let data = self.ring.bytes() + DATA;
         self.mem.read_bytes(data, buf);
         Ok(())
     }
 
-    /// Writes `buf` to sector `sector`.
-    pub fn write(&mut self, sector: u64, buf: &[u8; SECTOR_SIZE]) -> Result<(), BlkError> {
+    /// Writes `buf` to sector `sector`, running `in_flight` while the
+    /// device has the request.
+    pub fn write_with(&mut self, sector: u64, buf: &[u8; SECTOR_SIZE], in_flight: &mut dyn FnMut()) -> Result<(), BlkError> {
+        self.settle()?;
         let data = self.ring.bytes() + DATA;
         self.mem.write_bytes(data, buf);
-        self.request(REQUEST_OUT, sector)
+        self.request(REQUEST_OUT, sector, in_flight)
+    }
+
+    /// Puts every write the device has answered on its medium, running
+    /// `in_flight` while the device has the request. Without a write
+    /// cache ([`LegacyBlk::has_write_cache`]) there is nothing to do and
+    /// nothing is sent.
+    pub fn flush_with(&mut self, in_flight: &mut dyn FnMut()) -> Result<(), BlkError> {
+        if !self.has_write_cache() {
+            return Ok(());
+        }
+        self.request(REQUEST_FLUSH, 0, in_flight)
+    }
+
+    /// [`LegacyBlk::flush_with`] with nothing to do in flight.
+    pub fn flush(&mut self) -> Result<(), BlkError> {
+        self.flush_with(&mut nothing)
     }
 
     /// Resets the device: it forgets its queue and stops using the memory.
@@ -204,25 +278,40 @@ impl LegacyBlk {
         Ok(())
     }
 
+    /// Waits for the answer to a request whose in-flight hook unwound, so
+    /// that the request area is the driver's again.
+    fn settle(&mut self) -> Result<(), BlkError> {
+        if self.outstanding {
+            self.wait_used()?;
+            self.outstanding = false;
+        }
+        Ok(())
+    }
+
     /// Publishes one request of `kind` for `sector` (its buffer already
-    /// filled for a write) and waits for the device's answer.
-    fn request(&mut self, kind: u32, sector: u64) -> Result<(), BlkError> {
-        if sector >= self.capacity {
+    /// filled for a write), runs `in_flight`, and waits for the device's
+    /// answer.
+    fn request(&mut self, kind: u32, sector: u64, in_flight: &mut dyn FnMut()) -> Result<(), BlkError> {
+        if kind != REQUEST_FLUSH && sector >= self.capacity {
             return Err(BlkError::OutOfRange { sector, capacity: self.capacity });
         }
+        self.settle()?;
         let req = self.ring.bytes();
         self.mem.write32(req + HEADER, kind);
         self.mem.write32(req + HEADER + 4, 0);
         self.mem.write64(req + HEADER + 8, sector);
         self.mem.write8(req + STATUS, STATUS_PENDING);
         let data_flags = if kind == REQUEST_IN { DESC_NEXT | DESC_WRITE } else { DESC_NEXT };
-        let chain = [
-            (req + HEADER, HEADER_BYTES, DESC_NEXT, 1),
-            (req + DATA, SECTOR_SIZE as u32, data_flags, 2),
-            (req + STATUS, 1, DESC_WRITE, 0),
-        ];
-        for (i, (offset, len, flags, next)) in chain.into_iter().enumerate() {
-            let d = self.ring.desc(i as u16);
+        // Descriptor, buffer, length, flags, next descriptor.
+        let header = (0, req + HEADER, HEADER_BYTES, DESC_NEXT, 1);
+        let data = (1, req + DATA, SECTOR_SIZE as u32, data_flags, 2);
+        let status = (2, req + STATUS, 1, DESC_WRITE, 0);
+        // A flush carries no data: the header leads straight to the status.
+        let with_data = [header, data, status];
+        let without_data = [(0, req + HEADER, HEADER_BYTES, DESC_NEXT, 2), status];
+        let chain: &[_] = if kind == REQUEST_FLUSH { &without_data } else { &with_data };
+        for &(i, offset, len, flags, next) in chain {
+            let d = self.ring.desc(i);
             let phys = self.mem.phys(offset);
             self.mem.write64(d, phys);
             self.mem.write32(d + 8, len);
@@ -237,7 +326,12 @@ impl LegacyBlk {
         self.mem.write16(self.ring.avail_idx(), self.next_avail);
         self.mem.fence();
         self.regs.write16(QUEUE_NOTIFY, 0)?;
+        // Until its answer is collected: a hook that unwinds, or a wait
+        // that times out, leaves it for the next request to wait for.
+        self.outstanding = true;
+        in_flight();
         self.wait_used()?;
+        self.outstanding = false;
         match self.mem.read8(req + STATUS) {
             REQUEST_OK => Ok(()),
             status => Err(BlkError::Status(status)),

@@ -50,10 +50,17 @@ pub const STATUS_FAILED: u8 = 0x80;
 /// ISR bit 0: a queue has used buffers.
 pub const ISR_QUEUE: u8 = 1;
 
+/// Feature bit: the device has a write cache and takes `REQUEST_FLUSH`
+/// (virtio 1.x, 5.2.3: `VIRTIO_BLK_F_FLUSH`, bit 9). A driver that does
+/// not accept it gets a device that writes through (5.2.5.1).
+pub const FEATURE_FLUSH: u32 = 1 << 9;
+
 /// Request type: read sectors into the buffer.
 pub const REQUEST_IN: u32 = 0;
 /// Request type: write the buffer to sectors.
 pub const REQUEST_OUT: u32 = 1;
+/// Request type: put everything written so far on the medium (no data).
+pub const REQUEST_FLUSH: u32 = 4;
 /// Request status written by the device: done.
 pub const REQUEST_OK: u8 = 0;
 

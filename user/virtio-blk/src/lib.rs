@@ -6,9 +6,11 @@
 //! Interfaces: A Note on PCI Device Layout"), which QEMU's
 //! `virtio-blk-pci,disable-modern=on` offers: registers in I/O BAR 0,
 //! one virtqueue whose page frame number the driver writes, no feature the
-//! driver needs. The kernel gives it everything through system calls
-//! (`lazarus_rt::device`); it needs no `unsafe`. It serves the `blkprobe`
-//! test program now and the `blk` server next.
+//! driver needs (it takes the device's write cache when offered, and
+//! flushes it on request). The kernel gives it everything through system
+//! calls (`lazarus_rt::device`); it needs no `unsafe`. It serves the
+//! `blk` server of the trusted address space and the `blkprobe` test
+//! program.
 //!
 //! Design principles: one request in flight (a block server serializes
 //! anyway); every wait bounded; the device is reset before its memory is
