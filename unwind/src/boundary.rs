@@ -8,7 +8,7 @@ use core::sync::atomic::Ordering;
 use unwinding::abi::{UnwindException, UnwindReasonCode};
 use unwinding::panicking::{self, Exception};
 
-use crate::fault::Fault;
+use crate::fault::{Fault, FaultKind};
 use crate::thread_state::current;
 
 /// Exception class of Lazarus faults ("LZRS" "FALT").
@@ -114,10 +114,32 @@ pub fn try_raise(fault: Fault) -> RaiseError {
     RaiseError::Unwinder(code)
 }
 
-/// Unwinds to the innermost boundary with `fault`; if there is none, panics
-/// (a kernel panic, as the thread is not unwinding any more than it can).
+/// A function told of a fault that could not be unwound although the
+/// thread is in a boundary (the unwinder found no frame to start from, or
+/// the fault came while unwinding another); if it returns, the fault is
+/// fatal.
+pub type UnwindFailedHook = fn(&FaultKind, RaiseError);
+
+static UNWIND_FAILED_HOOK: spin::Once<UnwindFailedHook> = spin::Once::new();
+
+/// Installs the hook for faults that cannot be unwound (once; later calls
+/// are ignored). The trusted address space discards the faulted server's
+/// frames then, as the `restart` configuration always does, rather than
+/// lose every server: a corrupted instruction pointer or stack leaves the
+/// unwinder nothing to start from.
+pub fn set_unwind_failed_hook(hook: UnwindFailedHook) {
+    UNWIND_FAILED_HOOK.call_once(|| hook);
+}
+
+/// Unwinds to the innermost boundary with `fault`. If that is impossible,
+/// the unwind-failed hook may take the fault; otherwise, panics (a kernel
+/// panic, as the thread is not unwinding any more than it can).
 pub fn raise(fault: Fault) -> ! {
     let summary = alloc::format!("{}", fault.summary());
+    let kind = fault.kind.clone();
     let why = try_raise(fault);
+    if let (RaiseError::Unwinder(_) | RaiseError::AlreadyUnwinding, Some(hook)) = (why, UNWIND_FAILED_HOOK.get()) {
+        hook(&kind, why);
+    }
     panic!("fault outside any recovery boundary ({why:?}): {summary}")
 }

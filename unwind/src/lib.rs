@@ -46,5 +46,7 @@ mod personality;
 pub mod trampoline;
 
 #[cfg(target_os = "none")]
-pub use boundary::{can_raise, catch, raise, set_raise_hook, try_raise, RaiseError, RaiseHook};
+pub use boundary::{
+    can_raise, catch, raise, set_raise_hook, set_unwind_failed_hook, try_raise, RaiseError, RaiseHook, UnwindFailedHook,
+};
 pub use fault::{Fault, FaultKind};

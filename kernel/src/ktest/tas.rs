@@ -37,7 +37,8 @@ fn tas_image() -> &'static [u8] {
 fn faults_unwind_in_ring_3() {
     // The self-test also names its own functions through `symbolize`, and
     // checks that its backtraces do (exit codes 13 and 20-23); it flips and
-    // repairs a byte of its own code (30-34).
+    // repairs a byte of its own code (30-34); a fault it cannot unwind is
+    // discarded instead (40-42).
     let image = tas_image();
     match run_user(UserProgram::Elf(image)).expect("tas loads") {
         UserExit::Exited(0) => {}

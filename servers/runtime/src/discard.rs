@@ -12,7 +12,7 @@
 use core::arch::global_asm;
 use core::cell::UnsafeCell;
 
-use unwind::fault::{Fault, FaultKind};
+use unwind::fault::FaultKind;
 use unwind::thread_state::{self, Mark};
 
 use crate::heap;
@@ -142,9 +142,11 @@ pub fn run<F: FnOnce() -> R, R>(f: F) -> Result<R, Discarded> {
     }
 }
 
-/// The raise hook of the discarding configurations: leaves the fault's
-/// frames for good, back to the innermost escape boundary, if any.
-pub fn escape(fault: &Fault) {
+/// Leaves the fault's frames for good, back to the innermost escape
+/// boundary, if any (otherwise returns): the raise hook of the discarding
+/// configurations, and every configuration's way out of a fault that
+/// cannot be unwound.
+pub fn escape(kind: &FaultKind) {
     let escape = ESCAPE.0.get();
     // SAFETY: one thread; see `run`.
     let (active, saved_rsp, mark) = unsafe { ((*escape).active, (*escape).saved_rsp, (*escape).mark) };
@@ -154,7 +156,7 @@ pub fn escape(fault: &Fault) {
     // The copy goes to the exchange heap: the server's is about to be reset.
     heap::leave_all();
     // SAFETY: as above.
-    unsafe { (*escape).fault = Some(fault.kind.clone()) };
+    unsafe { (*escape).fault = Some(kind.clone()) };
     if let Some(state) = thread_state::current() {
         state.discard_to(mark);
     }

@@ -31,6 +31,17 @@ pub fn wild_read(addr: u64) -> u64 {
     v
 }
 
+/// Calls an address where nothing is mapped: a page fault whose
+/// instruction pointer is in no function, so the unwinder has no frame to
+/// start from (what a corrupted return address or register often does).
+#[inline(never)]
+pub fn call_unmapped() {
+    // SAFETY: the call faults on its instruction fetch (nothing is mapped
+    // at the first page) and the kernel delivers the fault; no code runs
+    // there.
+    unsafe { asm!("call {a}", a = in(reg) 0x1000u64, clobber_abi("C"), options(may_unwind)) };
+}
+
 /// Executes `ud2`: #UD.
 #[inline(never)]
 pub fn invalid_opcode() {

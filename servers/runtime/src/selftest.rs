@@ -186,9 +186,40 @@ fn check_code_repair() -> Result<(), i32> {
     Ok(())
 }
 
+/// A fault the unwinder cannot start from (an instruction pointer in no
+/// function) is not fatal: its frames are discarded back to the escape
+/// boundary around the recovery boundary, and the thread recovers normally
+/// afterwards.
+fn check_unwind_fallback() -> Result<(), i32> {
+    let before = DROPS.load(Ordering::SeqCst);
+    let outcome = crate::discard::run(|| {
+        unwind::catch(|| {
+            let _guard = Guard;
+            crate::faults::call_unmapped();
+        })
+    });
+    match outcome {
+        Err(discarded) if matches!(discarded.kind, FaultKind::Exception(ref e) if e.vector == 14) => {}
+        Err(discarded) => {
+            println!("tas: the fallback reported {:?}, not the page fault", discarded.kind);
+            return Err(40);
+        }
+        Ok(Ok(())) => return Err(41),
+        Ok(Err(fault)) => {
+            println!("tas: a fault at an unmapped address was unwound: {}", fault.summary());
+            return Err(41);
+        }
+    }
+    if DROPS.load(Ordering::SeqCst) != before {
+        println!("tas: a discarded frame ran its drop");
+        return Err(42);
+    }
+    Ok(())
+}
+
 /// Runs the self-test; 0 if every check passed, else the failing check's code.
 pub fn run() -> i32 {
-    if let Err(code) = check_symbolize().and_then(|()| check_code_repair()) {
+    if let Err(code) = check_symbolize().and_then(|()| check_code_repair()).and_then(|()| check_unwind_fallback()) {
         return code;
     }
     for round in 0..100 {
