@@ -17,7 +17,7 @@ use recovery_manager::{ExceptionVector, FaultCause};
 use server_api::{CallError, Env, LockId, Payload, Request, ServerId, Status};
 use tas_runtime::heap::{self, HeapId, EXCHANGE};
 use tas_runtime::{discard, supervision};
-use unwind::fault::FaultKind;
+use unwind::fault::{Fault, FaultKind};
 
 use crate::dispatch::System;
 use crate::injector::Regions;
@@ -200,6 +200,20 @@ pub fn cause_of(kind: &FaultKind) -> FaultCause {
     }
 }
 
+/// Prints a fault the server's frames were unwound from; its cause.
+fn report_unwound(name: &str, fault: &Fault) -> FaultCause {
+    match fault.kind {
+        FaultKind::Exception(e) if e.vector == WATCHDOG_VECTOR => lazarus_rt::println!(
+            "tas: {name} stopped answering: the watchdog fired after {} ms in the server (at {:#x})\n{}",
+            tas_runtime::supervision::WATCHDOG_MS,
+            e.frame.rip,
+            fault.backtrace
+        ),
+        _ => lazarus_rt::println!("tas: {name} faulted: {}\n{}", fault.summary(), fault.backtrace),
+    }
+    cause_of(&fault.kind)
+}
+
 /// Runs `request` on `state` inside an escape and a recovery boundary.
 pub fn call(
     state: &mut Box<dyn Instance>,
@@ -224,20 +238,13 @@ pub fn call(
     // boundary, unless the unwinder cannot start (a wild instruction
     // pointer or stack): then, as under `restart` and `none` always, the
     // frames are discarded back to the escape boundary.
-    let outcome = match discard::run(|| unwind::catch(serve)) {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(fault)) => {
-            match fault.kind {
-                FaultKind::Exception(e) if e.vector == WATCHDOG_VECTOR => lazarus_rt::println!(
-                    "tas: {name} stopped answering: the watchdog fired after {} ms in the server (at {:#x})\n{}",
-                    tas_runtime::supervision::WATCHDOG_MS,
-                    e.frame.rip,
-                    fault.backtrace
-                ),
-                _ => lazarus_rt::println!("tas: {name} faulted: {}\n{}", fault.summary(), fault.backtrace),
-            }
-            Err(cause_of(&fault.kind))
-        }
+    // The fault (with its backtrace, hundreds of bytes) is kept here, so
+    // that what crosses the escape boundary on every request stays small.
+    let mut unwound = None;
+    let ran = discard::run(|| unwind::catch(serve).map_err(|fault| unwound = Some(fault)).ok());
+    let outcome = match ran {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Err(unwound.take().map_or(FaultCause::Panic, |fault| report_unwound(name, &fault))),
         Err(discarded) => {
             lazarus_rt::println!("tas: {} faulted ({:?}); its frames are discarded", name, cause_of(&discarded.kind));
             Err(cause_of(&discarded.kind))
