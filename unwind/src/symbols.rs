@@ -92,18 +92,21 @@ impl<'a> Symbols<'a> {
     /// The function holding `addr`: the closest symbol at or below it whose
     /// size covers it (or, for symbols of unknown size, the closest one).
     pub fn lookup(&self, addr: u64) -> Option<Resolved<'a>> {
-        let i = self.funcs.partition_point(|s| s.start <= addr).checked_sub(1)?;
-        let s = self.funcs[i];
-        let offset = addr - s.start;
-        (s.size == 0 || offset < s.size).then_some(Resolved { name: s.name, offset })
+        self.holding(addr).map(|s| Resolved { name: s.name, offset: addr - s.start })
     }
 
     /// The start and size in bytes of the function holding `addr`, for a
     /// symbol whose size the table gives (`None` for one of unknown size).
     pub fn extent(&self, addr: u64) -> Option<(u64, u64)> {
+        self.holding(addr).filter(|s| s.size != 0).map(|s| (s.start, s.size))
+    }
+
+    /// The closest symbol at or below `addr` whose size covers it, or
+    /// which has no size.
+    fn holding(&self, addr: u64) -> Option<Sym<'a>> {
         let i = self.funcs.partition_point(|s| s.start <= addr).checked_sub(1)?;
         let s = self.funcs[i];
-        (s.size != 0 && addr - s.start < s.size).then_some((s.start, s.size))
+        (s.size == 0 || addr - s.start < s.size).then_some(s)
     }
 
     /// The address of the first function whose demangled name contains
