@@ -31,6 +31,10 @@ pub fn read(max: usize) -> Vec<u8> {
                 return typed.drain(..n).collect();
             }
         }
+        // Its process ends: it takes no input any more.
+        if thread::pending_stop().is_some() {
+            return Vec::new();
+        }
         thread::sleep_ms(POLL_MS);
     }
 }

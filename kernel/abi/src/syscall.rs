@@ -21,7 +21,8 @@ pub const MESSAGE_WORDS: usize = 4;
 pub enum Syscall {
     /// `debug_write(ptr, len) -> len`: writes bytes to the kernel console.
     DebugWrite = 0,
-    /// `exit(code) -> !`: ends the calling process with `code`.
+    /// `exit(code) -> !`: ends the calling process with `code`: every one of
+    /// its threads.
     Exit = 1,
     /// `yield() -> 0`: offers the CPU to another thread.
     Yield = 2,
@@ -39,15 +40,16 @@ pub enum Syscall {
     /// `reply`, then waits for the next message.
     ReplyRecv = 7,
     /// `set_fault_handler(entry, stack, len) -> 0`: from now on a CPU
-    /// exception of the calling process is delivered to `entry` (the trusted
+    /// exception of the calling thread is delivered to `entry` (the trusted
     /// address space's unwinding trampoline) on the fault stack
-    /// `[stack, stack + len)`, instead of ending the process.
+    /// `[stack, stack + len)`, instead of ending the process. Each thread
+    /// registers its own.
     SetFaultHandler = 8,
     /// `console_read(buf, len) -> n`: waits for console input and copies up
     /// to `len` bytes of it (at least one) into `buf`.
     ConsoleRead = 9,
     /// `thread_list(buf, len) -> n`: a text table of the kernel's threads
-    /// (id, state, name), cut to `len` bytes.
+    /// (id, process, state, name), cut to `len` bytes.
     ThreadList = 10,
     /// `mem_info(buf, len) -> n`: a text summary of frames and kernel heap,
     /// cut to `len` bytes.
@@ -257,7 +259,34 @@ pub enum Syscall {
     /// `call`; `timeout_ms` above [`crate::memory::IPC_TIMEOUT_MAX_MS`],
     /// `InvalidArgument`; no server took it in time, `TimedOut`.
     Send = 36,
+    /// `thread_create(entry, stack_top, arg) -> thread`: starts another
+    /// thread of the calling process at `entry`, with RSP `stack_top - 8`
+    /// (as if `entry` had been called) and `arg` in RDI; returns its
+    /// number (for `thread_join`). The new thread has no fault handler
+    /// until it sets one (its fault stack must be its own). Errors: `entry`
+    /// outside user space, `stack_top` not 16-byte aligned or its last 64
+    /// bytes not writable user memory, `BadAddress`; the process has
+    /// [`THREADS_PER_PROCESS`] threads (live or ended and not joined),
+    /// `QuotaExceeded`; no memory for the thread, `NoMemory`.
+    ThreadCreate = 37,
+    /// `thread_exit(code) -> !`: ends the calling thread; `code` (at most
+    /// `u32::MAX`) is kept for `thread_join`. When the last thread of a
+    /// process ends this way, the process ends with its code. (`exit` ends
+    /// the whole process, every thread.) Errors: `code` above `u32::MAX`,
+    /// `InvalidArgument`.
+    ThreadExit = 38,
+    /// `thread_join(thread) -> code`: waits until `thread`, of the
+    /// caller's process, has ended with `thread_exit`, and returns its
+    /// code (once). Errors: the caller itself, or a thread that waits for
+    /// the caller through joins, `InvalidArgument`; no such thread in the
+    /// process, or joined already, `BadHandle`; the process ends meanwhile,
+    /// `PeerGone`.
+    ThreadJoin = 39,
 }
+
+/// Most threads a process may have at once: its live threads, the first
+/// included, and those that ended and were not joined yet.
+pub const THREADS_PER_PROCESS: usize = 16;
 
 /// Most bytes one `symbolize` call writes (its `len` limit): room for any
 /// demangled name a backtrace needs, never a way to make the kernel copy
@@ -313,6 +342,9 @@ impl Syscall {
             34 => Self::CallTimeout,
             35 => Self::RecvTimeout,
             36 => Self::Send,
+            37 => Self::ThreadCreate,
+            38 => Self::ThreadExit,
+            39 => Self::ThreadJoin,
             _ => return None,
         })
     }
@@ -362,10 +394,13 @@ mod tests {
             Syscall::CallTimeout,
             Syscall::RecvTimeout,
             Syscall::Send,
+            Syscall::ThreadCreate,
+            Syscall::ThreadExit,
+            Syscall::ThreadJoin,
         ] {
             assert_eq!(Syscall::from_number(s as u64), Some(s));
         }
-        assert_eq!(Syscall::from_number(37), None);
+        assert_eq!(Syscall::from_number(40), None);
         assert_eq!(Syscall::from_number(u64::MAX), None);
     }
 }

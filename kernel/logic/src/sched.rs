@@ -219,6 +219,21 @@ impl Scheduler {
         }
     }
 
+    /// Cuts a blocked or sleeping thread's wait short: it becomes ready (at
+    /// the back of the queue). For ending a process whose threads wait: the
+    /// kernel has already withdrawn the thread from what it waited on.
+    /// Returns whether the thread was waiting (a running, ready, joining or
+    /// finished thread is left as it is).
+    pub fn interrupt(&mut self, id: ThreadId) -> bool {
+        match self.states.get(&id) {
+            Some(State::Blocked | State::Sleeping { .. }) if id != self.idle => {
+                self.make_ready(id);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// The running thread blocks and gives the CPU straight to the blocked
     /// thread `to`, past the ready queue (the IPC fast path). The ready
     /// queue and time slice are left as they are.
@@ -321,6 +336,32 @@ mod tests {
             assert_eq!(st == State::Ready, s.ready.contains(&id), "{id:?} {st:?}");
         }
         assert!(!s.ready.contains(&IDLE));
+    }
+
+    #[test]
+    fn interrupt_cuts_sleeps_and_blocks_short_only() {
+        let mut s = sched_with(&[A, B, C]);
+        // A runs, then sleeps; B runs, then blocks; C runs.
+        assert_eq!(s.yield_now().unwrap().to, A);
+        assert_eq!(s.sleep_until(1_000).unwrap().to, B);
+        assert_eq!(s.block().unwrap().to, C);
+        check_invariants(&s);
+        assert!(s.interrupt(A));
+        assert!(s.interrupt(B));
+        check_invariants(&s);
+        assert_eq!(s.state(A), Some(State::Ready));
+        assert_eq!(s.state(B), Some(State::Ready));
+        // Neither the running thread, a ready one nor idle is touched.
+        assert!(!s.interrupt(C));
+        assert!(!s.interrupt(A));
+        assert!(!s.interrupt(IDLE));
+        assert_eq!(s.state(C), Some(State::Running));
+        // A was interrupted first, so it runs next.
+        assert_eq!(s.yield_now().unwrap().to, A);
+        check_invariants(&s);
+        // A sleeper cut short is not woken again by its old deadline.
+        assert!(!s.tick(1_000) || s.state(A) == Some(State::Running));
+        check_invariants(&s);
     }
 
     #[test]

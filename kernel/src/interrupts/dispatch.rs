@@ -33,6 +33,13 @@ fn route(frame: &mut TrapFrame) {
             let now = time::count_tick();
             crate::usermode::supervise::on_tick(frame, now);
             thread::on_timer_tick(now);
+            // A thread preempted in ring 3 whose process ended meanwhile
+            // (a sibling's `exit` or fault) does not go back there.
+            if frame.cs & 3 == 3 {
+                if let Some(saved) = thread::pending_stop() {
+                    crate::usermode::stop_from_trap(frame, saved);
+                }
+            }
         }
         // Spurious interrupts are not acknowledged (Intel SDM Vol. 3A, 11.9;
         // a spurious PIC IRQ 7/15 sets no in-service bit).

@@ -20,6 +20,7 @@ mod threads;
 mod trigger;
 mod unwind;
 mod user;
+mod user_threads;
 
 pub use runner::{expect_fatal, on_kernel_panic, run};
 
@@ -46,6 +47,7 @@ pub static GROUPS: &[&Group] = &[
     &threads::GROUP,
     &unwind::GROUP,
     &user::GROUP,
+    &user_threads::GROUP,
     &ipc::GROUP,
     &tas::GROUP,
     &recovery::GROUP,

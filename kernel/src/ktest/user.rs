@@ -253,7 +253,7 @@ fn user_text() -> u64 {
     USER_CODE_BASE + (&raw const lazarus_up_call_text as u64 - &raw const lazarus_up_call as u64)
 }
 
-fn err(e: SyscallError) -> i64 {
+pub(super) fn err(e: SyscallError) -> i64 {
     -(e as i64)
 }
 

@@ -10,12 +10,12 @@ use super::usercopy::{check_user_range, copy_to_user};
 use crate::memory::dma;
 use crate::{device, thread};
 
-/// The calling process's owner identity: its thread.
+/// The calling process's owner identity: its id (its main thread's).
 fn caller() -> Result<ThreadId, SyscallError> {
     // A system call comes from a process's thread, and the scheduler's lock
     // is free here; `None` would be a kernel bug, reported as the caller's
     // least harmful error.
-    thread::current_id().ok_or(SyscallError::InvalidArgument)
+    thread::current_process().ok_or(SyscallError::InvalidArgument)
 }
 
 /// A PCI address word, checked.

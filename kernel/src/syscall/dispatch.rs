@@ -49,6 +49,16 @@ pub extern "C" fn syscall_dispatch(frame: &mut SyscallFrame) {
             }
             usermode::end_from_syscall(frame.rdi as i64)
         }
+        Some(Syscall::ThreadExit) => match u32::try_from(frame.rdi) {
+            Ok(code) => {
+                interrupts::disable();
+                if let Some(s) = state {
+                    s.leave_handler();
+                }
+                usermode::end_thread_from_syscall(code)
+            }
+            Err(_) => Err(SyscallError::InvalidArgument),
+        },
         Some(call) => handle(call, &mut *frame),
     };
     frame.rax = encode(result);
@@ -60,6 +70,11 @@ pub extern "C" fn syscall_dispatch(frame: &mut SyscallFrame) {
     // user's stack; end such a process instead.
     if VirtAddr::try_new(frame.rip).is_err() {
         usermode::end_from_syscall(-1);
+    }
+    // Its process ended while it was in here (a sibling's `exit` or
+    // fault): it goes no further.
+    if let Some(saved) = thread::pending_stop() {
+        usermode::stop_at(saved);
     }
 }
 
@@ -147,7 +162,9 @@ fn handle(call: Syscall, f: &mut SyscallFrame) -> Result<u64, SyscallError> {
             [f.rsi, f.rdx, f.r10, f.r8] = got;
             Ok(0)
         }
-        Syscall::Exit => unreachable!("handled by the dispatcher"),
+        Syscall::Exit | Syscall::ThreadExit => unreachable!("handled by the dispatcher"),
+        Syscall::ThreadCreate => create_thread(f.rdi, f.rsi, f.rdx),
+        Syscall::ThreadJoin => thread::join_thread(f.rdi).map(u64::from),
         Syscall::Map => memory::map(f.rdi, f.rsi, f.rdx),
         Syscall::Unmap => memory::unmap(f.rdi, f.rsi),
         Syscall::Grant => memory::grant(f.rdi, f.rsi, f.rdx, f.r10),
@@ -163,4 +180,18 @@ fn handle(call: Syscall, f: &mut SyscallFrame) -> Result<u64, SyscallError> {
         }
         Syscall::Send => ipc_timed::send(f.rdi, [f.rsi, f.rdx, f.r10, f.r8], f.r9).map(|()| 0),
     }
+}
+
+/// `thread_create(entry, stack_top, arg)`: the checks, then a kernel thread
+/// that runs the new thread (see `lazarus_abi::Syscall::ThreadCreate`).
+fn create_thread(entry: u64, stack_top: u64, arg: u64) -> Result<u64, SyscallError> {
+    /// The stack bytes that must be writable: the return-address slot and
+    /// the first frame's worth below it.
+    const STACK_CHECKED: u64 = 64;
+    if !is_user_range(entry, 1) || stack_top % 16 != 0 || stack_top < STACK_CHECKED {
+        return Err(SyscallError::BadAddress);
+    }
+    check_user_range(stack_top - STACK_CHECKED, STACK_CHECKED, true)?;
+    let id = thread::create_thread(alloc::boxed::Box::new(move || usermode::run_thread(entry, stack_top, arg)))?;
+    Ok(id.0)
 }

@@ -9,11 +9,13 @@ use crate::accounting;
 use crate::memory::{frames, heap, process_memory};
 use crate::thread;
 
-/// One line per thread: id, state, name.
+/// One line per thread: id, process (the id of its main thread; `-` for
+/// a kernel thread), state, name.
 pub fn threads() -> String {
-    let mut out = String::from("  ID  STATE                 NAME\n");
+    let mut out = String::from("  ID  PROC  STATE                 NAME\n");
     for t in thread::snapshot() {
-        let _ = writeln!(out, "{:>4}  {:<20}  {}", t.id.0, format!("{:?}", t.state), t.name);
+        let process = t.process.map_or_else(|| String::from("-"), |p| format!("{}", p.0));
+        let _ = writeln!(out, "{:>4}  {process:>4}  {:<20}  {}", t.id.0, format!("{:?}", t.state), t.name);
     }
     out
 }

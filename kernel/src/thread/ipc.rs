@@ -71,7 +71,7 @@ pub struct IpcSlot {
 /// it hands a thread a message, so a thread blocked for another reason is
 /// never resumed as if its IPC had completed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-enum Wait {
+pub(super) enum Wait {
     /// Not blocked in IPC.
     #[default]
     Nothing,
@@ -251,10 +251,9 @@ fn deliver(t: &mut Threads, thread: ThreadId, what: Result<Message, SyscallError
 }
 
 /// The endpoint a handle of the running process names, checked.
-pub(super) fn resolve(t: &Threads, handle: u64) -> Result<EndpointId, SyscallError> {
-    let th = t.table.get(&t.sched.current()).ok_or(SyscallError::BadHandle)?;
-    let user = th.user.as_ref().ok_or(SyscallError::BadHandle)?;
-    let h = usize::try_from(handle).ok().and_then(|i| user.handles.get(i)).ok_or(SyscallError::BadHandle)?;
+pub(super) fn resolve(t: &mut Threads, handle: u64) -> Result<EndpointId, SyscallError> {
+    let (_, process) = t.current_process().ok_or(SyscallError::BadHandle)?;
+    let h = *usize::try_from(handle).ok().and_then(|i| process.handles.get(i)).ok_or(SyscallError::BadHandle)?;
     let ep = t.endpoints.get(&h.endpoint).ok_or(SyscallError::PeerGone)?;
     if ep.generation != h.generation {
         return Err(SyscallError::StaleHandle);
@@ -366,8 +365,9 @@ fn reply_recv_inner(handle: u64, reply: Option<Message>, timeout: Timeout) -> Re
             }
             None => None,
         };
+        let pid = t.current_process().map_or(me, |(pid, _)| pid);
         let ep = t.endpoints.get_mut(&id).expect("resolved");
-        ep.server.get_or_insert(me);
+        ep.server.get_or_insert(pid);
         if let Some(next) = ep.callers.pop_front() {
             // A caller is already waiting: take its message at once. A
             // sender is done once its message is taken; a caller is owed
@@ -405,10 +405,9 @@ fn reply_recv_inner(handle: u64, reply: Option<Message>, timeout: Timeout) -> Re
     })
 }
 
-/// Cleans up the running thread's IPC when its process ends: a reply it
-/// owes is answered with `PeerGone`, it stops waiting on endpoints, and
-/// it serves none any more.
-pub(super) fn release_current(t: &mut Threads) {
+/// Cleans up the running thread's IPC when it leaves its process: a reply
+/// it owes is answered with `PeerGone`, and it stops waiting on endpoints.
+pub(super) fn release_thread(t: &mut Threads) {
     let me = t.sched.current();
     let owed = t.table.get_mut(&me).and_then(|th| th.ipc.reply_to.take());
     if let Some(c) = owed {
@@ -418,8 +417,51 @@ pub(super) fn release_current(t: &mut Threads) {
     t.endpoints.timed.clear(me);
     for ep in t.endpoints.table.iter_mut() {
         ep.receivers.remove(me);
-        if ep.server == Some(me) {
+    }
+}
+
+/// Process `pid` has ended: it serves no endpoint any more.
+pub(super) fn release_process(t: &mut Threads, pid: ThreadId) {
+    for ep in t.endpoints.table.iter_mut() {
+        if ep.server == Some(pid) {
             ep.server = None;
         }
     }
+}
+
+/// Withdraws `thread` from the IPC wait it is in, if any: it leaves the
+/// endpoint's queue, its deadline is forgotten, and a server that took its
+/// call owes it nothing any more. It finds nothing delivered when it runs
+/// (`PeerGone`, unless the caller delivers another reason). Returns the
+/// wait it was in.
+pub(super) fn withdraw(t: &mut Threads, thread: ThreadId) -> Option<Wait> {
+    t.endpoints.timed.clear(thread);
+    let wait = match t.table.get(&thread) {
+        Some(th) if th.ipc.delivered.is_none() => th.ipc.wait,
+        // Gone, or its wait ended otherwise already.
+        _ => return None,
+    };
+    match wait {
+        Wait::Nothing => return None,
+        Wait::Message(id) => {
+            if let Some(ep) = t.endpoints.get_mut(&id) {
+                ep.receivers.remove(thread);
+            }
+        }
+        Wait::Reply | Wait::Taken => {
+            let queued = t.endpoints.table.iter_mut().any(|ep| ep.withdraw(thread));
+            if !queued && wait == Wait::Reply {
+                // A server took the call: it owes this thread nothing.
+                for th in t.table.values_mut() {
+                    if th.ipc.reply_to == Some(thread) {
+                        th.ipc.reply_to = None;
+                    }
+                }
+            }
+        }
+    }
+    if let Some(th) = t.table.get_mut(&thread) {
+        th.ipc.wait = Wait::Nothing;
+    }
+    Some(wait)
 }

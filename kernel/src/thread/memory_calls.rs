@@ -35,13 +35,12 @@ use crate::memory::paging::MapError;
 /// words, however many pages it offers).
 pub(super) type Grants = GrantTable;
 
-/// The running thread's id and its process's space.
+/// The running thread's process and its space.
 fn current(t: &mut Threads) -> Result<(ThreadId, &mut AddressSpace), SyscallError> {
-    let me = t.sched.current();
     // A system call comes from a process; `None` would be a kernel bug,
     // reported as the caller's least harmful error.
-    let user = t.table.get_mut(&me).and_then(|th| th.user.as_mut()).ok_or(SyscallError::InvalidArgument)?;
-    Ok((me, &mut user.space))
+    let (pid, process) = t.current_process().ok_or(SyscallError::InvalidArgument)?;
+    Ok((pid, &mut process.space))
 }
 
 fn map_error(e: MapError) -> SyscallError {
@@ -107,7 +106,7 @@ pub fn unmap(range: PageRange) -> Result<(), SyscallError> {
     let freed = {
         let mut guard = THREADS.lock();
         let t = guard.as_mut().expect("threads exist");
-        let me = t.sched.current();
+        let me = current(t)?.0;
         let granted = t.grants.offers(me, &range);
         let (_, space) = current(t)?;
         if space.anonymous(&range).is_none() {
@@ -146,7 +145,7 @@ pub fn accept(id: u64, vaddr: u64) -> Result<u64, SyscallError> {
     let id = GrantId::from_word(id);
     let mut guard = THREADS.lock();
     let t = guard.as_mut().expect("threads exist");
-    let me = t.sched.current();
+    let me = current(t)?.0;
     let (granter, pages, writable) = match t.grants.acceptable(id, me) {
         Ok(g) => (g.granter, g.pages, g.writable),
         Err(_) => return Err(SyscallError::BadGrant),
@@ -161,10 +160,9 @@ pub fn accept(id: u64, vaddr: u64) -> Result<u64, SyscallError> {
     // The granter lives (its end ends the grant) and cannot have unmapped
     // the pages (they are granted): its frames are there.
     let frames = t
-        .table
+        .processes
         .get_mut(&granter)
-        .and_then(|th| th.user.as_mut())
-        .and_then(|user| user.space.anonymous_frames(&pages))
+        .and_then(|process| process.space.anonymous_frames(&pages))
         .map(|(frames, _)| frames)
         .ok_or(SyscallError::BadGrant)?;
     current(t)?.1.map_accepted(at, &frames, writable, id.to_word()).map_err(map_error)?;
@@ -177,7 +175,7 @@ pub fn revoke(id: u64) -> Result<(), SyscallError> {
     let id = GrantId::from_word(id);
     let mut guard = THREADS.lock();
     let t = guard.as_mut().expect("threads exist");
-    let me = t.sched.current();
+    let me = current(t)?.0;
     let grant = t.grants.revoke(id, me).map_err(|_: GrantError| SyscallError::BadGrant)?;
     if grant.accepted.is_some() {
         unmap_from(t, grant.receiver, id);
@@ -187,12 +185,12 @@ pub fn revoke(id: u64) -> Result<(), SyscallError> {
 
 /// Unmaps accepted grant `id` from the space of `receiver`'s process.
 fn unmap_from(t: &mut Threads, receiver: ThreadId, id: GrantId) {
-    if let Some(user) = t.table.get_mut(&receiver).and_then(|th| th.user.as_mut()) {
-        user.space.unmap_accepted(id.to_word());
+    if let Some(process) = t.processes.get_mut(&receiver) {
+        process.space.unmap_accepted(id.to_word());
     }
 }
 
-/// Ends the grants of the process of `me`, which is ending: those it made
+/// Ends the grants of process `me`, which is ending: those it made
 /// are unmapped from their receivers (its frames are about to be freed
 /// with its space); those it was offered simply end (its space, about to
 /// be dropped, never frees their frames).

@@ -22,9 +22,9 @@ use x86_64::registers::control::Cr3;
 use super::stack::{KernelStack, StackError};
 use super::switch;
 use crate::interrupts::exceptions::FaultReport;
-use crate::memory::address_space::{kernel_pml4, AddressSpace};
+use super::process::{Process, UserThread};
+use crate::memory::address_space::kernel_pml4;
 use crate::sync::{IrqGuard, IrqMutex};
-use crate::usermode::UserExit;
 use crate::{gdt, time};
 
 /// Timer ticks a thread may run before others get the CPU (with 100 Hz
@@ -53,10 +53,10 @@ pub enum SpawnError {
     Stack(StackError),
 }
 
-type Entry = Box<dyn FnOnce() + Send>;
+pub(super) type Entry = Box<dyn FnOnce() + Send>;
 
 pub(super) struct Thread {
-    name: String,
+    pub(super) name: String,
     /// Stack pointer saved by the last switch away from this thread (or
     /// its IPC frame, when the IPC fast path blocked it).
     pub(super) saved_rsp: u64,
@@ -70,35 +70,10 @@ pub(super) struct Thread {
     /// Recovery boundaries and the fault in flight; boxed so its address
     /// stays put while it is the unwinder's current state.
     pub(super) unwind: Box<ThreadState>,
-    /// Set while the thread runs a user process (`usermode::run_user`).
-    pub(super) user: Option<UserState>,
+    /// Set while the thread is a thread of a user process.
+    pub(super) user: Option<UserThread>,
     /// Its side of IPC: a message delivered to it, and whom it owes a reply.
     pub(super) ipc: super::ipc::IpcSlot,
-}
-
-/// A thread's process, while it runs one.
-pub(super) struct UserState {
-    pub(super) space: AddressSpace,
-    /// Kernel stack pointer saved on entering ring 3: where the process's
-    /// end resumes, and the top of the stack entries from ring 3 use.
-    pub(super) saved_rsp: u64,
-    /// How the process ended, once it has.
-    pub(super) ending: Option<UserExit>,
-    /// The process's handles, by number.
-    pub(super) handles: alloc::vec::Vec<super::ipc::Handle>,
-    /// Where its CPU exceptions go, if it registered a handler.
-    fault_handler: Option<FaultHandler>,
-    /// The ramdisk ELF image it was loaded from, if it was (for `symbolize`).
-    image: Option<&'static [u8]>,
-}
-
-/// A process's registered fault handler (`set_fault_handler`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FaultHandler {
-    /// The trampoline's address.
-    pub entry: u64,
-    /// The fault stack.
-    pub stack: core::ops::Range<u64>,
 }
 
 pub(super) struct Threads {
@@ -111,6 +86,9 @@ pub(super) struct Threads {
     /// Notifications (device interrupts to their drivers): signalling one
     /// wakes a thread, so they live under the same lock.
     pub(super) notifications: super::notify::Notifications,
+    /// User processes, keyed by the id of their main thread (the kernel
+    /// thread that runs `usermode::run_user`), which is the process's id.
+    pub(super) processes: SlotTable<Process>,
     /// Shared-memory grants between processes: a grant's end unmaps pages
     /// from its receiver's space, so they live with the spaces.
     pub(super) grants: super::memory_calls::Grants,
@@ -136,6 +114,8 @@ pub struct ThreadInfo {
     pub name: String,
     /// Its state.
     pub state: State,
+    /// The process it is a thread of, if any.
+    pub process: Option<ThreadId>,
 }
 
 /// Makes the running boot context the idle thread.
@@ -163,6 +143,7 @@ pub fn init() {
             table,
             endpoints: super::ipc::Endpoints::default(),
             notifications: super::notify::Notifications::default(),
+            processes: SlotTable::new(),
             grants: super::memory_calls::Grants::new(lazarus_abi::memory::GRANTS_MAX),
             zombies: Vec::new(),
         });
@@ -180,7 +161,7 @@ pub(super) fn switch_to(sw: Switch, mut guard: IrqGuard<'_, Option<Threads>>) {
         panic!("scheduler chose an unknown thread: {sw:?}");
     };
     let to = next.saved_rsp;
-    let cr3 = next.user.as_ref().map_or_else(kernel_pml4, |u| u.space.pml4());
+    let cr3 = next.user.as_ref().map_or_else(kernel_pml4, |u| u.pml4);
     if let Some(u) = &next.user {
         gdt::set_kernel_stack(u.saved_rsp);
     }
@@ -261,33 +242,39 @@ where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
 {
-    let stack = KernelStack::new().map_err(SpawnError::Stack)?;
     let result = Arc::new(IrqMutex::new(None));
     let slot = result.clone();
     let entry: Entry = Box::new(move || {
         let value = f();
         *slot.lock() = Some(value);
     });
+    let thread = new_record(name, policy, entry, None)?;
+    let mut guard = THREADS.lock();
+    let t = guard.as_mut().ok_or(SpawnError::NotReady)?;
+    let id = t.table.allocate(thread);
+    t.sched.add(id).expect("ids are never reused");
+    Ok(JoinHandle { id, result, joined: false })
+}
+
+/// The record of a new thread that will run `entry` on a stack of its own
+/// (as a thread of a process if `user` says so), not yet in the table.
+pub(super) fn new_record(name: &str, policy: FaultPolicy, entry: Entry, user: Option<UserThread>) -> Result<Box<Thread>, SpawnError> {
+    let stack = KernelStack::new().map_err(SpawnError::Stack)?;
     // SAFETY: the stack was just mapped for this thread alone; its top is
     // 16-byte aligned (slot layout).
     let rsp = unsafe { switch::prepare_stack(stack.top()) };
-    let thread = Box::new(Thread {
+    Ok(Box::new(Thread {
         name: String::from(name),
         saved_rsp: rsp,
         stack: Some(stack),
         entry: Some(entry),
         policy,
         fault: None,
-        detached: false,
+        detached: user.is_some(),
         unwind: Box::new(ThreadState::new()),
-        user: None,
+        user,
         ipc: super::ipc::IpcSlot::default(),
-    });
-    let mut guard = THREADS.lock();
-    let t = guard.as_mut().ok_or(SpawnError::NotReady)?;
-    let id = t.table.allocate(thread);
-    t.sched.add(id).expect("ids are never reused");
-    Ok(JoinHandle { id, result, joined: false })
+    }))
 }
 
 /// Owns a thread's result; `join` waits for it. Dropping the handle detaches
@@ -468,89 +455,6 @@ pub fn kill_current_from_trap(frame: &mut TrapFrame, report: FaultReport) {
     frame.rflags = 0x2;
 }
 
-/// Makes the running thread the thread of a process in `space`, loaded
-/// from the ramdisk ELF `image` if it was, and activates it. Returns where
-/// `enter_user` must save the kernel stack pointer (valid until
-/// `detach_user`).
-pub fn attach_user(space: AddressSpace, handles: &[super::ipc::Handle], image: Option<&'static [u8]>) -> *mut u64 {
-    interrupts::without_interrupts(|| {
-        let mut guard = THREADS.lock();
-        let t = guard.as_mut().expect("threads exist");
-        let handles = handles.to_vec();
-        let th = t.table.get_mut(&t.sched.current()).expect("current thread");
-        let pml4 = space.pml4();
-        let user = th.user.insert(UserState { space, saved_rsp: 0, ending: None, handles, fault_handler: None, image });
-        let slot: *mut u64 = &mut user.saved_rsp;
-        let (_, flags) = Cr3::read();
-        // SAFETY: the space's kernel half is the kernel's (see
-        // `AddressSpace::new`), so everything the kernel uses stays mapped.
-        unsafe { Cr3::write(pml4, flags) };
-        slot
-    })
-}
-
-/// Ends the running thread's process: records how, and returns the saved
-/// kernel stack pointer to resume at. Never waits for a lock (called from
-/// exception handlers); panics if the thread runs no process.
-pub fn end_user(ending: UserExit) -> u64 {
-    let mut guard = THREADS.try_lock().expect("thread table free when a process ends");
-    let t = guard.as_mut().expect("threads exist");
-    let th = t.table.get_mut(&t.sched.current()).expect("current thread");
-    let user = th.user.as_mut().expect("the thread runs a process");
-    user.ending = Some(ending);
-    user.saved_rsp
-}
-
-/// Detaches the running thread's process: back to the kernel's address
-/// space; returns the process's space (to drop) and how it ended.
-pub fn detach_user() -> (AddressSpace, Option<UserExit>) {
-    let (me, space, ending) = interrupts::without_interrupts(|| {
-        let mut guard = THREADS.lock();
-        let t = guard.as_mut().expect("threads exist");
-        // A reply the process still owes is answered with an error.
-        super::ipc::release_current(t);
-        let me = t.sched.current();
-        // Its grants end: no receiver keeps its frames, which go with its
-        // space; it keeps no other's.
-        super::memory_calls::release_process(t, me);
-        let th = t.table.get_mut(&me).expect("current thread");
-        let user = th.user.take().expect("the thread runs a process");
-        let (_, flags) = Cr3::read();
-        // SAFETY: the kernel's own table maps everything the kernel uses.
-        unsafe { Cr3::write(kernel_pml4(), flags) };
-        (me, user.space, user.ending)
-    });
-    // Its devices stop mastering the bus, then its device memory is freed.
-    // SAFETY: the process has ended: its space is no longer active (CR3 is
-    // the kernel's) and the caller only drops it.
-    unsafe { crate::device::release_owner(me) };
-    (space, ending)
-}
-
-/// Registers the running process's fault handler.
-pub fn set_fault_handler(handler: FaultHandler) {
-    let mut guard = THREADS.lock();
-    let Some(t) = guard.as_mut() else { return };
-    if let Some(user) = t.table.get_mut(&t.sched.current()).and_then(|th| th.user.as_mut()) {
-        user.fault_handler = Some(handler);
-    }
-}
-
-/// The running process's fault handler. Never waits for a lock (called
-/// from exception handlers).
-pub fn current_fault_handler() -> Option<FaultHandler> {
-    let guard = THREADS.try_lock()?;
-    let t = guard.as_ref()?;
-    t.table.get(&t.sched.current())?.user.as_ref()?.fault_handler.clone()
-}
-
-/// The ramdisk ELF image the running process was loaded from, if any.
-pub fn current_image() -> Option<&'static [u8]> {
-    let guard = THREADS.lock();
-    let t = guard.as_ref()?;
-    t.table.get(&t.sched.current())?.user.as_ref()?.image
-}
-
 /// Every thread and its state.
 pub fn snapshot() -> Vec<ThreadInfo> {
     let guard = THREADS.lock();
@@ -561,6 +465,7 @@ pub fn snapshot() -> Vec<ThreadInfo> {
             id,
             name: t.table.get(&id).map(|th| th.name.clone()).unwrap_or_default(),
             state,
+            process: super::process::process_of(t, id),
         })
         .collect()
 }

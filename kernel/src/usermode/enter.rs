@@ -2,8 +2,8 @@
 //!
 //! `lazarus_enter_user` saves the kernel's callee-saved registers and flags
 //! on the kernel stack, stores the stack pointer in a slot, and `iretq`s to
-//! ring 3. `lazarus_resume_kernel` is its counterpart, used when the process
-//! exits or faults: it loads the saved stack pointer, restores the registers
+//! ring 3. `lazarus_resume_kernel` is its counterpart, used when the thread
+//! leaves its process (exit, fault, `thread_exit`, stop): it loads the saved stack pointer, restores the registers
 //! and returns from `lazarus_enter_user` with a value — as a `longjmp` to
 //! the `setjmp` that `lazarus_enter_user` is. Everything below the saved
 //! stack pointer (system-call and interrupt frames) is abandoned.
@@ -15,7 +15,8 @@ core::arch::global_asm!(
     ".global lazarus_enter_user",
     "lazarus_enter_user:",
     // rdi = slot for the kernel stack pointer, rsi = user rip, rdx = user rsp,
-    // rcx = user code selector, r8 = user data selector.
+    // rcx = user code selector, r8 = user data selector, r9 = the user's
+    // first argument (its rdi).
     push_saved_context!(),
     "    mov [rdi], rsp",
     // Entries from ring 3 (interrupts and `syscall`) land just below.
@@ -32,7 +33,7 @@ core::arch::global_asm!(
     "    xor ecx, ecx",
     "    xor edx, edx",
     "    xor esi, esi",
-    "    xor edi, edi",
+    "    mov rdi, r9",
     "    xor ebp, ebp",
     "    xor r8d, r8d",
     "    xor r9d, r9d",
@@ -54,20 +55,21 @@ core::arch::global_asm!(
 );
 
 unsafe extern "C" {
-    fn lazarus_enter_user(slot: *mut u64, rip: u64, rsp: u64, cs: u64, ss: u64) -> u64;
+    fn lazarus_enter_user(slot: *mut u64, rip: u64, rsp: u64, cs: u64, ss: u64, arg: u64) -> u64;
     fn lazarus_resume_kernel(saved_rsp: u64, value: u64) -> !;
 }
 
-/// Enters ring 3 at `rip` with stack `rsp`; returns the value passed to
+/// Enters ring 3 at `rip` with stack `rsp` and `arg` in RDI (every other
+/// register zero); returns the value passed to
 /// [`resume_kernel`] when the process ends.
 ///
 /// # Safety
 /// The active address space must map `rip` and `rsp` for the user; `slot`
 /// must stay valid until the matching `resume_kernel`, and every way back to
 /// the kernel from ring 3 must end in that call with the slot's value.
-pub unsafe fn enter_user(slot: *mut u64, rip: u64, rsp: u64, cs: u64, ss: u64) -> u64 {
+pub unsafe fn enter_user(slot: *mut u64, rip: u64, rsp: u64, cs: u64, ss: u64, arg: u64) -> u64 {
     // SAFETY: forwarded to the caller's guarantees.
-    unsafe { lazarus_enter_user(slot, rip, rsp, cs, ss) }
+    unsafe { lazarus_enter_user(slot, rip, rsp, cs, ss, arg) }
 }
 
 /// Returns from the `enter_user` whose saved stack pointer is `saved_rsp`.

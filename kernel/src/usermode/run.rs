@@ -1,13 +1,16 @@
 //! `run_user`: run a user program in a fresh address space until it exits
 //! or faults.
 //!
-//! The calling kernel thread becomes the process's thread for the duration:
-//! its record holds the address space (so switches load its CR3) and the
-//! saved kernel stack pointer (so entries from ring 3 land below it). The
-//! process ends in one of two ways, both of which resume the kernel where
-//! `run_user` entered ring 3: the `exit` system call, or a CPU exception in
-//! ring 3. Then the address space is detached and dropped, freeing every
-//! page and page table.
+//! The calling kernel thread becomes the process's main thread for the
+//! duration: its record names the process (so switches load its CR3) and
+//! holds the saved kernel stack pointer (so entries from ring 3 land below
+//! it). Further threads (`thread_create`) run [`run_thread`] on kernel
+//! threads of their own. A thread leaves ring 3 for good in one of four
+//! ways, each of which resumes the kernel where it entered ring 3: the
+//! `exit` system call or a CPU exception (which end the whole process),
+//! `thread_exit` (the thread alone), or a stop (a sibling ended the
+//! process). When every thread has left, the address space is detached and
+//! dropped, freeing every page and page table (`thread/process.rs`).
 
 use kernel_logic::trap_frame::TrapFrame;
 use kernel_logic::elf::{self, ElfError};
@@ -67,9 +70,11 @@ impl core::fmt::Display for LoadError {
     }
 }
 
-/// Tags `resume_kernel` returns to `run_user` with.
+/// Tags `resume_kernel` returns to `enter_user` with: why the thread left.
 const RESUMED_EXIT: u64 = 1;
 const RESUMED_FAULT: u64 = 2;
+const RESUMED_THREAD_EXIT: u64 = 3;
+const RESUMED_STOP: u64 = 4;
 
 /// Checks the ELF `image` and plans where its segments go in a process.
 pub fn plan_image(image: &[u8]) -> Result<elf::Plan, ElfError> {
@@ -119,7 +124,9 @@ pub fn run_user(program: UserProgram<'_>) -> Result<UserExit, LoadError> {
     run_user_with(program, &[])
 }
 
-/// Runs `program` with a handle table: handle `i` is `handles[i]`.
+/// Runs `program` with a handle table: handle `i` is `handles[i]`. The
+/// calling thread is the process's main thread; this returns once every
+/// thread of the process has ended.
 pub fn run_user_with(program: UserProgram<'_>, handles: &[Handle]) -> Result<UserExit, LoadError> {
     let (space, entry) = build_space(program)?;
     // Only a program of the ramdisk has a symbol table `symbolize` may
@@ -129,48 +136,88 @@ pub fn run_user_with(program: UserProgram<'_>, handles: &[Handle]) -> Result<Use
         UserProgram::Code(_) => None,
     };
     let slot = thread::attach_user(space, handles, image);
-    let sel = gdt::selectors();
-    // SAFETY: the attached space maps the code and stack at these addresses
-    // for the user; `slot` lives in this thread's record until `detach_user`
-    // below; every way back (exit, fault) resumes with the slot's value.
-    let tag = unsafe {
-        enter::enter_user(
-            slot,
-            entry,
-            // As if the entry had been called: the ABI's stack alignment.
-            USER_STACK_TOP - 8,
-            u64::from(sel.user_code.0),
-            u64::from(sel.user_data.0),
-        )
-    };
+    // As if the entry had been called: the ABI's stack alignment.
+    // SAFETY: `slot` lives in this thread's record until `detach_user`
+    // below; the attached space maps the entry and the stack.
+    let tag = unsafe { enter(slot, entry, USER_STACK_TOP - 8, 0) };
     let (space, ending) = thread::detach_user();
-    if let Some(me) = thread::current_id() {
-        super::supervise::release(me);
-    }
     drop(space);
-    match (tag, ending) {
-        (RESUMED_EXIT | RESUMED_FAULT, Some(exit)) => Ok(exit),
-        _ => panic!("returned from user mode without an exit record (tag {tag})"),
+    assert!((RESUMED_EXIT..=RESUMED_STOP).contains(&tag), "returned from user mode with tag {tag}");
+    Ok(ending)
+}
+
+/// The body of a thread `thread_create` started: enters ring 3 at `entry`
+/// with its stack at `stack_top` (as if called: `stack_top - 8`) and `arg`
+/// in RDI, and leaves the process when the thread ends.
+pub fn run_thread(entry: u64, stack_top: u64, arg: u64) {
+    // Told to stop before it ever ran: it does not start.
+    if thread::pending_stop().is_none() {
+        if let Some(slot) = thread::entry_slot() {
+            // SAFETY: the thread runs in its process's space (the switch to
+            // it loaded it), which maps `entry` and the stack (checked by
+            // `thread_create`; if the process unmapped them since, its own
+            // thread faults in ring 3); `slot` lives until `detach_thread`.
+            let tag = unsafe { enter(slot, entry, stack_top - 8, arg) };
+            assert!((RESUMED_EXIT..=RESUMED_STOP).contains(&tag), "returned from user mode with tag {tag}");
+        }
     }
+    thread::detach_thread();
+}
+
+/// Enters ring 3; returns the tag the thread left with.
+///
+/// # Safety
+/// As `enter::enter_user`, whose every way back uses `slot`'s value.
+unsafe fn enter(slot: *mut u64, entry: u64, rsp: u64, arg: u64) -> u64 {
+    let sel = gdt::selectors();
+    // SAFETY: forwarded to the caller's guarantees.
+    unsafe { enter::enter_user(slot, entry, rsp, u64::from(sel.user_code.0), u64::from(sel.user_data.0), arg) }
 }
 
 /// Ends the running process from its `exit` system call.
 pub fn end_from_syscall(code: i64) -> ! {
     let saved = thread::end_user(UserExit::Exited(code));
-    // SAFETY: `saved` is the slot value of this thread's `run_user`, which
+    // SAFETY: `saved` is the slot value of this thread's `enter`, which
     // has not returned; the frames below it are the system-call path, which
     // owns nothing at this point.
     unsafe { enter::resume_kernel(saved, RESUMED_EXIT) }
+}
+
+/// Ends the running thread alone, from its `thread_exit` system call.
+pub fn end_thread_from_syscall(code: u32) -> ! {
+    let saved = thread::end_thread(code);
+    // SAFETY: as in `end_from_syscall`.
+    unsafe { enter::resume_kernel(saved, RESUMED_THREAD_EXIT) }
+}
+
+/// Takes the running thread out of its ending process on its way back to
+/// ring 3 from a system call; `saved` is what `thread::pending_stop` gave.
+pub fn stop_at(saved: u64) -> ! {
+    // SAFETY: as in `end_from_syscall`: `pending_stop` gave this thread's
+    // slot value, and the caller is at the end of its system call.
+    unsafe { enter::resume_kernel(saved, RESUMED_STOP) }
 }
 
 /// Ends the running process from a CPU exception it took in ring 3: rewrites
 /// `frame` so that returning from the exception resumes `run_user`.
 pub fn end_from_trap(frame: &mut TrapFrame, report: FaultReport) {
     let saved = thread::end_user(UserExit::Faulted(report));
+    resume_from_trap(frame, saved, RESUMED_FAULT);
+}
+
+/// Takes the running thread out of its ending process from an interrupt
+/// that came from ring 3 (`saved`: what `thread::pending_stop` gave).
+pub fn stop_from_trap(frame: &mut TrapFrame, saved: u64) {
+    resume_from_trap(frame, saved, RESUMED_STOP);
+}
+
+/// Rewrites `frame` so that returning from the trap resumes the kernel at
+/// the thread's `enter`, which returns `tag`.
+fn resume_from_trap(frame: &mut TrapFrame, saved: u64, tag: u64) {
     let sel = gdt::selectors();
     frame.rip = enter::resume_kernel_address();
     frame.rdi = saved;
-    frame.rsi = RESUMED_FAULT;
+    frame.rsi = tag;
     frame.cs = u64::from(sel.kernel_code.0);
     frame.ss = u64::from(sel.kernel_data.0);
     frame.rsp = saved;

@@ -21,28 +21,7 @@ mod grants;
 mod ipc_checks;
 mod mapping;
 
-use lazarus_rt::println;
-
-/// A check: passes or says why not.
-pub struct Check {
-    /// Its name, as the kernel's test case names it.
-    pub name: &'static str,
-    /// The check.
-    pub run: fn() -> Result<(), Failure>,
-}
-
-/// Why a check failed: a message and a number.
-#[derive(Debug)]
-pub struct Failure(pub &'static str, pub u64);
-
-/// Fails with `what` (and `detail`) unless `ok`.
-pub fn ensure(ok: bool, what: &'static str, detail: u64) -> Result<(), Failure> {
-    if ok {
-        Ok(())
-    } else {
-        Err(Failure(what, detail))
-    }
-}
+pub use lazarus_rt::checks::{ensure, Check, Failure};
 
 /// Every check, in the order of the exit code's bits (the kernel's test
 /// cases name them the same).
@@ -64,17 +43,7 @@ pub const ALL: &[Check] = &[
 ];
 
 fn main() -> i32 {
-    let mut failed = 0i32;
-    for (bit, check) in ALL.iter().enumerate() {
-        match (check.run)() {
-            Ok(()) => println!("check: {} ok", check.name),
-            Err(Failure(why, detail)) => {
-                println!("check: {} failed: {why} ({detail:#x})", check.name);
-                failed |= 1 << bit;
-            }
-        }
-    }
-    failed
+    lazarus_rt::checks::run_all(ALL)
 }
 
 lazarus_rt::entry!(main);

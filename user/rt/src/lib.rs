@@ -10,6 +10,7 @@
 // Tested on the host (the line editor), where std is there.
 #![cfg_attr(not(test), no_std)]
 
+pub mod checks;
 pub mod client;
 pub mod console;
 pub mod device;
@@ -21,6 +22,7 @@ pub mod memory;
 #[cfg(all(feature = "exit-on-panic", not(test), target_os = "none"))]
 mod panic;
 pub mod sys;
+pub mod thread;
 
 pub use lazarus_abi::{layout, SyscallError};
 

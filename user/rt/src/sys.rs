@@ -299,3 +299,29 @@ pub fn accept(id: GrantId, vaddr: u64) -> Result<u64, SyscallError> {
 pub fn revoke(id: GrantId) -> Result<(), SyscallError> {
     syscall5(Syscall::Revoke, id.0, 0, 0, 0, 0).map(|_| ())
 }
+
+/// Starts another thread of this process at `entry`, with its stack
+/// pointer at `stack_top - 8` (16-byte aligned `stack_top`, as if `entry`
+/// had been called) and `arg` in its first argument register; returns its
+/// number, for [`thread_join`]. `thread::spawn` is the safe way.
+///
+/// # Safety
+/// `entry` must be a function that never returns (it ends with
+/// [`thread_exit`] or [`exit`]), and the stack below `stack_top` must be
+/// memory nothing else uses until the thread has ended.
+pub unsafe fn thread_create(entry: u64, stack_top: u64, arg: u64) -> Result<u64, SyscallError> {
+    syscall5(Syscall::ThreadCreate, entry, stack_top, arg, 0, 0)
+}
+
+/// Ends the calling thread with `code`, which [`thread_join`] returns; the
+/// process ends when its last thread has ([`exit`] ends it at once).
+pub fn thread_exit(code: u32) -> ! {
+    syscall2(Syscall::ThreadExit, u64::from(code), 0);
+    unreachable!("thread_exit returned")
+}
+
+/// Waits until thread `id` of this process has ended with [`thread_exit`];
+/// returns its code (once).
+pub fn thread_join(id: u64) -> Result<u32, SyscallError> {
+    syscall5(Syscall::ThreadJoin, id, 0, 0, 0, 0).map(|code| code as u32)
+}

@@ -20,8 +20,8 @@
 //!   message without blocking), the server owes a reply, and the
 //!   endpoint's queue of waiting servers has room (no allocation here);
 //! - the other thread waits for exactly this (a message on this endpoint,
-//!   or the reply to its call), has nothing delivered yet, runs a process
-//!   that has not ended, and is `Blocked` (the scheduler's hand-off checks
+//!   or the reply to its call), has nothing delivered yet, runs in a
+//!   process that is not ending (it was not told to stop), and is `Blocked` (the scheduler's hand-off checks
 //!   this last, and is the first change).
 //!
 //! Then it moves the four words, blocks the caller with its saved stack
@@ -106,7 +106,8 @@ fn transfer(t: &mut Threads, frame: &mut IpcFrame, is_call: bool) -> Option<Targ
     let me = t.sched.current();
     // The caller's side: its handle, and whom it owes a reply.
     let mine: &mut Thread = t.table.get_mut(&me)?;
-    let h: Handle = *mine.user.as_ref()?.handles.get(usize::try_from(frame.sys.rdi).ok()?)?;
+    let pid = mine.user.as_ref()?.process;
+    let h: Handle = *t.processes.get(&pid)?.handles.get(usize::try_from(frame.sys.rdi).ok()?)?;
     let ep = t.endpoints.table.get_mut(h.endpoint.0)?;
     if ep.generation != h.generation || !ep.callers.is_empty() {
         return None;
@@ -143,7 +144,7 @@ fn transfer(t: &mut Threads, frame: &mut IpcFrame, is_call: bool) -> Option<Targ
         _ => return undo(t, me, owed),
     };
     let (rsp0, pml4) = match &peer.user {
-        Some(user) if user.ending.is_none() => (user.saved_rsp, user.space.pml4()),
+        Some(user) if !user.stop => (user.saved_rsp, user.pml4),
         _ => return undo(t, me, owed),
     };
     if t.sched.hand_off(to).is_err() {
@@ -235,5 +236,9 @@ pub extern "C" fn resume_blocked(frame: &mut SyscallFrame) {
     match delivered {
         Ok(m) => write_message(frame, m),
         Err(e) => frame.rax = encode(Err(e)),
+    }
+    // Woken because its process ends: it goes no further.
+    if let Some(saved) = crate::thread::pending_stop() {
+        usermode::stop_at(saved);
     }
 }

@@ -22,7 +22,7 @@
 use lazarus_abi::SyscallError;
 use x86_64::instructions::interrupts;
 
-use super::{call_until, deliver, reply_recv_inner, resolve, set_waiting, take_delivered, Message, Wait, Waiting, SLOW};
+use super::{call_until, deliver, reply_recv_inner, resolve, set_waiting, take_delivered, withdraw, Message, Wait, Waiting, SLOW};
 use crate::thread::scheduler::{switch_to, Threads, THREADS};
 use crate::time;
 
@@ -108,32 +108,8 @@ pub(in crate::thread) fn expire(t: &mut Threads) {
     }
     for due in t.endpoints.timed.take_due(time::uptime_us()) {
         let thread = due.thread;
-        let wait = match t.table.get(&thread) {
-            Some(th) if th.ipc.delivered.is_none() => th.ipc.wait,
-            // Gone, or its wait ended otherwise already.
-            _ => continue,
-        };
-        match wait {
-            Wait::Nothing => continue,
-            Wait::Message(id) => {
-                if let Some(ep) = t.endpoints.get_mut(&id) {
-                    ep.receivers.remove(thread);
-                }
-            }
-            Wait::Reply | Wait::Taken => {
-                let queued = t.endpoints.get_mut(&due.what).is_some_and(|ep| ep.withdraw(thread));
-                if !queued && wait == Wait::Reply {
-                    // A server took the call: it owes this thread nothing.
-                    for th in t.table.values_mut() {
-                        if th.ipc.reply_to == Some(thread) {
-                            th.ipc.reply_to = None;
-                        }
-                    }
-                }
-            }
-        }
-        if let Some(th) = t.table.get_mut(&thread) {
-            th.ipc.wait = Wait::Nothing;
+        if withdraw(t, thread).is_none() {
+            continue;
         }
         deliver(t, thread, Err(SyscallError::TimedOut));
         let _ = t.sched.wake(thread);
