@@ -3,8 +3,11 @@
 //! counter ticks. `cargo xtask bench` boots with QEMU's `-icount shift=0`,
 //! under which a tick is one guest instruction, the same on any host.
 //!
-//! The user-side figures (system calls from ring 3) come from the `bench`
-//! user program, which prints the same kind of line.
+//! The user-side figures (system calls from ring 3, requests to the trusted
+//! address space and calls between its servers) come from the `bench` user
+//! program, the IPC round trips from `ping` and `slowping`, which print the
+//! same kind of line; the kernel checks with its counters that each round
+//! trip took the path it is named for.
 
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -90,11 +93,38 @@ fn thread_switch() {
     report("thread_switch", samples);
 }
 
-/// The `ping` program calls the `echo` server (two processes, one endpoint)
-/// and prints its own `bench:` line for the round trip, user to user.
-fn ipc_round_trip() {
-    let (Ok(Some(echo)), Ok(Some(ping))) = (ramdisk::program("echo"), ramdisk::program("ping")) else {
-        kprintln!("bench: no 'echo' or 'ping' program in the ramdisk");
+/// Round trips `ping` and `slowping` each make (`user/ping`'s `SAMPLES`).
+const PING_CALLS: u64 = 1001;
+
+/// IPC transfers the kernel counted (`ipc::counters`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Transfers {
+    /// By the fast path.
+    fast: u64,
+    /// Of those, the ones that resumed the receiver straight into ring 3.
+    direct: u64,
+    /// By the slow path.
+    slow: u64,
+}
+
+impl Transfers {
+    fn now() -> Self {
+        let (fast, slow) = ipc::counters();
+        Transfers { fast, direct: ipc::direct_transfers(), slow }
+    }
+
+    fn since(self, before: Transfers) -> Self {
+        Transfers { fast: self.fast - before.fast, direct: self.direct - before.direct, slow: self.slow - before.slow }
+    }
+}
+
+/// The program `client` calls the `echo` server (two processes, one
+/// endpoint) and prints its own `bench:` line for the round trip, user to
+/// user. The transfers made meanwhile, checked against `expected`: a
+/// `bench:` line says so if the round trips took another path (or failed).
+fn ipc_round_trips(client: &str, path: &str, expected: Transfers) {
+    let (Ok(Some(echo)), Ok(Some(image))) = (ramdisk::program("echo"), ramdisk::program(client)) else {
+        kprintln!("bench: no 'echo' or '{client}' program in the ramdisk");
         return;
     };
     let ep = ipc::create_endpoint();
@@ -105,18 +135,38 @@ fn ipc_round_trip() {
     .expect("spawn");
     // Let the server reach its first `recv`, so calls find it waiting.
     thread::sleep_ms(50);
-    let ((fast0, slow0), direct0) = (ipc::counters(), ipc::direct_transfers());
-    let client = run_user_with(UserProgram::Elf(ping), &[ipc::handle(ep)]);
-    let ((fast1, slow1), direct1) = (ipc::counters(), ipc::direct_transfers());
-    if !matches!(client, Ok(UserExit::Exited(0))) || !matches!(server.join(), Ok(Ok(UserExit::Exited(0)))) {
-        kprintln!("bench: the IPC round trip failed: {client:?}");
+    let before = Transfers::now();
+    let exit = run_user_with(UserProgram::Elf(image), &[ipc::handle(ep)]);
+    let during = Transfers::now().since(before);
+    let server_exit = server.join();
+    if !matches!(exit, Ok(UserExit::Exited(0))) || !matches!(server_exit, Ok(Ok(UserExit::Exited(0)))) {
+        kprintln!("bench: the {client} round trips failed: {exit:?}, echo {server_exit:?}");
     }
     kprintln!(
-        "ipc transfers during the round trips: {} fast path ({} of them direct), {} slow path",
-        fast1 - fast0,
-        direct1 - direct0,
-        slow1 - slow0
+        "ipc transfers during the {path} round trips ({client}): {} fast path ({} of them direct), {} slow path",
+        during.fast,
+        during.direct,
+        during.slow
     );
+    if during != expected {
+        kprintln!("bench: the {client} round trips did not take the {path}: {during:?}, expected {expected:?}");
+    }
+}
+
+/// Round trips user to user on the fast path (`ping`) and on the slow
+/// path (`slowping`, whose calls carry a timeout).
+fn ipc_round_trip() {
+    // Every call (the stop call too) and every reply on the fast path, and
+    // all but the first resume their peer straight into ring 3: the first
+    // call finds echo blocked in `recv` (the slow path's kind of block).
+    let fast = Transfers { fast: 2 * PING_CALLS + 1, direct: 2 * PING_CALLS, slow: 0 };
+    ipc_round_trips("ping", "fast path", fast);
+    // A call with a timeout always takes the slow path (the dispatcher, a
+    // deadline, the scheduler's hand-off to echo). The reply finds the
+    // caller waiting alone and goes by the fast path, but never directly:
+    // the caller blocked in the slow path, and resumes in its kernel code.
+    let slow = Transfers { fast: PING_CALLS, direct: 0, slow: PING_CALLS + 1 };
+    ipc_round_trips("slowping", "slow path", slow);
 }
 
 /// Runs the benchmarks named by `spec` (`all`) and exits QEMU.

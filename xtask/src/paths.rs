@@ -13,7 +13,7 @@ pub const KERNEL_BINARY: &str = "kernel";
 
 /// The user programs packed into the boot ramdisk: their packages (under
 /// `user/`), whose binaries have the same names.
-pub const USER_PROGRAMS: &[&str] = &["hello", "bench", "echo", "ping", "shell", "workload", "recoverytest", "blkprobe", "peer", "memprobe", "threadprobe"];
+pub const USER_PROGRAMS: &[&str] = &["hello", "bench", "echo", "ping", "slowping", "shell", "workload", "recoverytest", "blkprobe", "peer", "memprobe", "threadprobe"];
 
 /// The trusted address space images packed into the boot ramdisk: their
 /// packages (under `servers/`, built with panic=unwind), binaries of the

@@ -90,6 +90,7 @@ fn files_faults_and_recovery() {
           inject --later fs divide\r\
           cat /notes\r\
           servers\r\
+          bench\r\
           exit 0\r",
         true,
         0,
@@ -153,5 +154,11 @@ fn files_faults_and_recovery() {
     assert!(out.contains("inject: armed divide in fs: it fires at fs's next request"), "{out}");
     let row = fs_row("3").unwrap_or_else(|| panic!("the second fault restarted fs again:\n{out}"));
     assert_eq!(&row[..5], ["fs", "serving", "3", "2", "2"], "{out}");
-    assert_eq!(out.matches("lazarus> ").count(), 19, "a prompt before every line:\n{out}");
+
+    // `bench`: a system call, and a direct call between two servers timed
+    // inside the TAS.
+    assert!(out.contains("null system call: median "), "{out}");
+    let direct = "direct call between two servers (crashtest to console, in the trusted address space): median ";
+    assert!(out.contains(direct), "{out}");
+    assert_eq!(out.matches("lazarus> ").count(), 20, "a prompt before every line:\n{out}");
 }

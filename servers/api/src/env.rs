@@ -1,7 +1,7 @@
 //! What the trusted address space gives a server while it serves: its
-//! fault-injection sites, its kept-state region, the console, calls to the
-//! other servers (with a buffer lent for bulk data), and the locks they
-//! share.
+//! fault-injection sites, its kept-state region, the console, the
+//! time-stamp counter, calls to the other servers (with a buffer lent for
+//! bulk data), and the locks they share.
 
 use core::fmt;
 
@@ -80,6 +80,12 @@ pub trait Env {
     /// passes them to the kernel's console; output the console cannot take
     /// is dropped, never blocked on.
     fn console_write(&mut self, bytes: &[u8]);
+
+    /// The time-stamp counter: ticks that only grow (under QEMU's
+    /// `-icount shift=0`, one per guest instruction), for a server to time
+    /// what it does (crashtest's `TimeCalls`). Not a clock to act on: a
+    /// server's answers must not depend on it.
+    fn cycles(&self) -> u64;
 
     /// Calls another server directly (no kernel, no copy beyond the four
     /// words), through its proxy: a recovery boundary, so a fault of the

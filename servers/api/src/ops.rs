@@ -187,12 +187,26 @@ pub mod crashtest {
     //! | 4 | `Recurse` | depth ≤ [`RECURSE_DEPTH_MAX`]; 0: no bound | — | word 0: the depth reached; with no bound, none (stack overflow, `ServerFault`) |
     //! | 5 | `Relay` | server number | word 0: op (bits 0-7) and arg (8-23); words 1-2: the callee's payload words 0-1 | the callee's outcome, see [`RelayOutcome`] |
     //! | 6 | `HoldLock` | 0: return; 1: panic while holding | — | none; the shared console lock held meanwhile |
+    //! | 7 | `TimeCalls` | n: calls timed, 1 ≤ n ≤ [`TIME_CALLS_MAX`] | — | their [`Timings`], in time-stamp counter ticks |
     //!
     //! `Relay` calls another server from inside the TAS, as servers call
     //! each other, and reports what the caller saw: the callee's answer or
     //! its fault, while crashtest itself goes on. `HoldLock` takes the lock
     //! the console server writes under, so a fault while holding it shows
     //! whether the lock is released for the console.
+    //!
+    //! `TimeCalls` measures a direct call between two servers of the TAS
+    //! (`cargo xtask bench`'s `tas_direct_call`): after
+    //! [`TIME_WARMUP_CALLS`] calls of warm-up it times `n` more, each
+    //! crashtest's `Env::call` of [`timed_call`] (console's `Write` of no
+    //! bytes: the cheapest request of another server, and one that changes
+    //! nothing) through the callee's proxy and recovery boundary, as every
+    //! call between servers goes, and back. A sample is the time-stamp
+    //! counter's advance (`Env::cycles`) across one call. A call that is
+    //! not answered `Ok` ends the operation with its status, a fault of the
+    //! callee as `Restarting` (crashtest itself did not fault: not
+    //! `ServerFault`). It runs no site of its own, so a campaign never
+    //! plans a fault in it.
     //!
     //! `Compute` fills a heap vector of `n` words with [`compute_word`] and
     //! folds it with [`checksum_step`], so a client can check the answer
@@ -215,6 +229,67 @@ pub mod crashtest {
             Relay = 5,
             /// Takes the shared console lock (and panics holding it, on request).
             HoldLock = 6,
+            /// Times calls to another server.
+            TimeCalls = 7,
+        }
+    }
+
+    /// Most calls one `TimeCalls` times: their samples, 32 KiB, are on
+    /// the server's heap while it serves.
+    pub const TIME_CALLS_MAX: u16 = 4095;
+    /// Calls `TimeCalls` makes before it starts timing, so that the
+    /// samples see warm caches and TLB.
+    pub const TIME_WARMUP_CALLS: u16 = 100;
+
+    /// The call `TimeCalls` times: the console server's `Write` of no
+    /// bytes, which takes nothing and sends nothing.
+    pub const fn timed_call() -> crate::Request {
+        crate::Request::new(crate::ServerId::Console, super::console::ConsoleOp::Write as u8, 0)
+    }
+
+    /// A summary of timed samples: what `TimeCalls` answers, and what a
+    /// `bench:` line shows. The p-th percentile is the sample at index
+    /// `n * p / 100` of the `n` sorted ones (the median at `n / 2`).
+    ///
+    /// In a reply payload: word 0 the median (bits 0-31) and the 90th
+    /// percentile (32-63), word 1 the 99th percentile (0-31) and the
+    /// minimum (32-63), each saturated at `u32::MAX` (4.3 s of a 1 GHz
+    /// counter: far beyond any call); word 2 the number of samples.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Timings {
+        /// The median.
+        pub median: u64,
+        /// The 90th percentile.
+        pub p90: u64,
+        /// The 99th percentile.
+        pub p99: u64,
+        /// The least sample.
+        pub min: u64,
+        /// How many samples.
+        pub samples: u64,
+    }
+
+    impl Timings {
+        /// The summary of `samples`, which it sorts; `None` if there are none.
+        pub fn of(samples: &mut [u64]) -> Option<Self> {
+            samples.sort_unstable();
+            let n = samples.len();
+            let at = |percent: usize| samples.get(n * percent / 100).copied();
+            Some(Timings { median: at(50)?, p90: at(90)?, p99: at(99)?, min: at(0)?, samples: n as u64 })
+        }
+
+        /// The reply payload.
+        pub fn encode(&self) -> crate::Payload {
+            let low = |value: u64| value.min(u64::from(u32::MAX));
+            let high = |value: u64| low(value) << 32;
+            crate::Payload::words([low(self.median) | high(self.p90), low(self.p99) | high(self.min), self.samples])
+        }
+
+        /// The summary in a reply payload.
+        pub fn decode(payload: &crate::Payload) -> Self {
+            let [first, second, samples] = payload.words;
+            let (low, high) = (|word: u64| word & u64::from(u32::MAX), |word: u64| word >> 32);
+            Timings { median: low(first), p90: high(first), p99: low(second), min: high(second), samples }
         }
     }
 
@@ -341,6 +416,24 @@ mod tests {
     #[test]
     fn operation_numbers_round_trip() {
         check_numbers!(FsOp, NameOp, CrashtestOp, ConsoleOp, BlkOp);
+    }
+
+    #[test]
+    fn timings_summarise_their_samples_and_round_trip_through_a_payload() {
+        use super::crashtest::Timings;
+        assert_eq!(Timings::of(&mut []), None);
+        // 1..=101 shuffled: the median is 51, the 90th percentile the
+        // sample at index 90 (91), the 99th at index 99 (100).
+        let mut samples: Vec<u64> = (1..=101).map(|i| (i * 37) % 101 + 1).collect();
+        let timings = Timings::of(&mut samples).unwrap();
+        assert_eq!(timings, Timings { median: 51, p90: 91, p99: 100, min: 1, samples: 101 });
+        assert!(samples.windows(2).all(|w| w[0] <= w[1]), "sorted in place");
+        assert_eq!(Timings::of(&mut [7]).unwrap(), Timings { median: 7, p90: 7, p99: 7, min: 7, samples: 1 });
+        assert_eq!(Timings::decode(&timings.encode()), timings);
+        let huge = Timings { median: u64::MAX, p90: 1 << 40, p99: u64::from(u32::MAX), min: 3, samples: 1 << 40 };
+        let max = u64::from(u32::MAX);
+        let saturated = Timings { median: max, p90: max, p99: max, min: 3, samples: 1 << 40 };
+        assert_eq!(Timings::decode(&huge.encode()), saturated);
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! Operations and payloads: `server_api::ops::crashtest`. It keeps nothing
 //! (`KEPT_WORDS` is 0): every fault it is asked for costs a restart and
 //! nothing else, so the fault and the recovery are what a test measures.
+//! It also times direct calls to another server (`TimeCalls`), for
+//! `cargo xtask bench`.
 //!
 //! Design principles:
 //! - each misbehaviour is a different fault class: a panic, a hang only

@@ -4,7 +4,8 @@ use alloc::vec::Vec;
 use core::hint::black_box;
 
 use server_api::ops::crashtest::{
-    checksum_step, compute_word, CrashtestOp, RelayOutcome, CHECKSUM_START, COMPUTE_WORDS_MAX, RECURSE_DEPTH_MAX,
+    checksum_step, compute_word, timed_call, CrashtestOp, RelayOutcome, Timings, CHECKSUM_START, COMPUTE_WORDS_MAX,
+    RECURSE_DEPTH_MAX, TIME_CALLS_MAX, TIME_WARMUP_CALLS,
 };
 use server_api::{CallError, Env, InitNote, LockId, Payload, Request, Server, ServerId, Status, PAYLOAD_BYTES};
 
@@ -63,7 +64,39 @@ impl Server for CrashtestServer {
                 })?;
                 Ok(Payload::EMPTY)
             }
+            CrashtestOp::TimeCalls => time_calls(env, request.arg).map(|timings| timings.encode()),
         }
+    }
+}
+
+/// Times `n` calls of [`timed_call`] to another server, after a warm-up.
+fn time_calls(env: &mut dyn Env, n: u16) -> Result<Timings, Status> {
+    if n == 0 || n > TIME_CALLS_MAX {
+        return Err(Status::BadRequest);
+    }
+    let request = timed_call();
+    // Allocated before the first sample: no sample pays for the heap.
+    let mut samples = Vec::with_capacity(usize::from(n));
+    for _ in 0..TIME_WARMUP_CALLS {
+        answered(env.call(&request))?;
+    }
+    for _ in 0..n {
+        let start = env.cycles();
+        let answer = env.call(&request);
+        let end = env.cycles();
+        answered(answer)?;
+        samples.push(end.wrapping_sub(start));
+    }
+    Timings::of(&mut samples).ok_or(Status::BadRequest)
+}
+
+/// A timed call's answer as the status `TimeCalls` ends with: the callee's
+/// refusal, or `Restarting` for its fault (crashtest did not fault).
+fn answered(answer: Result<Payload, CallError>) -> Result<(), Status> {
+    match answer {
+        Ok(_) => Ok(()),
+        Err(CallError::ServerFault { .. }) => Err(Status::Restarting),
+        Err(CallError::Refused(status)) => Err(status),
     }
 }
 

@@ -1,9 +1,15 @@
 //! The crash-test server: its well-behaved answers, and each way it misbehaves on request.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use console_server::ConsoleServer;
 use crashtest_server::{sites, CrashtestServer};
-use server_api::ops::crashtest::{compute_checksum, COMPUTE_WORDS_MAX, RECURSE_DEPTH_MAX};
-use server_harness::Harness;
-use server_api::{CrashtestOp, InitNote, Payload, Request, ServerId, Server, Status};
+use server_api::ops::crashtest::{
+    compute_checksum, timed_call, Timings, COMPUTE_WORDS_MAX, RECURSE_DEPTH_MAX, TIME_CALLS_MAX, TIME_WARMUP_CALLS,
+};
+use server_api::{CallError, CrashtestOp, InitNote, Payload, Request, Server, ServerId, Status};
+use server_harness::{Callee, Harness};
 
 type Crashtest = Harness<CrashtestServer>;
 
@@ -90,7 +96,7 @@ fn unknown_operations_are_bad_requests() {
 #[test]
 fn relay_calls_another_server_and_reports_its_fault() {
     use server_api::ops::crashtest::RelayOutcome;
-    use server_api::{CallError, FsOp};
+    use server_api::FsOp;
     let mut server = Crashtest::start();
     let name = *b"keep";
     // Stat of "keep" in fs: op, arg 0, four bytes of payload.
@@ -121,4 +127,66 @@ fn a_fault_while_holding_the_console_lock_releases_it() {
     server.env.held[0] = true;
     assert_eq!(server.request(&request(CrashtestOp::HoldLock, 0, Payload::EMPTY)), Err(Status::Busy));
     assert_eq!(server.request(&request(CrashtestOp::HoldLock, 2, Payload::EMPTY)), Err(Status::BadRequest));
+}
+
+/// Sets a console server, in a harness of its own, to answer crashtest's
+/// calls, each advancing crashtest's clock by one tick more than the last
+/// (the first by 1): the k-th call, warm-up included, takes k ticks.
+fn console_taking_longer_each_call(server: &mut Crashtest) -> Rc<RefCell<Harness<ConsoleServer>>> {
+    let console = Rc::new(RefCell::new(Harness::<ConsoleServer>::start()));
+    let (callee, clock) = (Rc::clone(&console), Rc::clone(&server.env.clock));
+    let mut calls = 0;
+    server.env.callee = Some(Callee::new(move |request, _lent| {
+        calls += 1;
+        clock.set(clock.get() + calls);
+        callee.borrow_mut().request(request).map_err(CallError::Refused)
+    }));
+    console
+}
+
+#[test]
+fn time_calls_times_calls_to_the_console_after_a_warm_up() {
+    let mut server = Crashtest::start();
+    let console = console_taking_longer_each_call(&mut server);
+    let warm_up = u64::from(TIME_WARMUP_CALLS);
+    let reply = server.request(&request(CrashtestOp::TimeCalls, 5, Payload::EMPTY)).unwrap();
+    // The timed calls are the 101st to the 105th: 101 to 105 ticks each.
+    let expected = Timings { median: warm_up + 3, p90: warm_up + 5, p99: warm_up + 5, min: warm_up + 1, samples: 5 };
+    assert_eq!(Timings::decode(&reply), expected);
+    assert_eq!(server.env.calls.len(), usize::from(TIME_WARMUP_CALLS) + 5);
+    assert!(server.env.calls.iter().all(|call| *call == timed_call()), "console's Write of nothing, every time");
+    assert_eq!(timed_call().server, ServerId::Console);
+    let console = console.borrow();
+    assert!(console.env.console.is_empty(), "the calls wrote nothing");
+    assert_eq!(console.env.hits(console_server::sites::ENTRY), warm_up + 5);
+    assert_eq!(server.env.sites_hit(), 1, "no site of its own: only the entry");
+}
+
+#[test]
+fn time_calls_takes_one_to_its_maximum() {
+    let mut server = Crashtest::start();
+    console_taking_longer_each_call(&mut server);
+    for n in [0, TIME_CALLS_MAX + 1, u16::MAX] {
+        let refused = server.request(&request(CrashtestOp::TimeCalls, n, Payload::EMPTY));
+        assert_eq!(refused, Err(Status::BadRequest), "n = {n}");
+    }
+    assert!(server.env.calls.is_empty(), "refused before any call");
+    for n in [1, TIME_CALLS_MAX] {
+        let reply = server.request(&request(CrashtestOp::TimeCalls, n, Payload::EMPTY)).unwrap();
+        assert_eq!(Timings::decode(&reply).samples, u64::from(n));
+    }
+}
+
+#[test]
+fn time_calls_ends_with_the_callees_refusal_or_fault() {
+    let mut server = Crashtest::start();
+    server.env.call_answer = Some(Err(CallError::Refused(Status::Busy)));
+    assert_eq!(server.request(&request(CrashtestOp::TimeCalls, 1, Payload::EMPTY)), Err(Status::Busy));
+    assert_eq!(server.env.calls.len(), 1, "the first refusal ends it");
+    server.env.call_answer = Some(Err(CallError::ServerFault { server: ServerId::Console, generation: 4 }));
+    let reply = server.call(&request(CrashtestOp::TimeCalls, 1, Payload::EMPTY));
+    assert_eq!(reply.status, Status::Restarting, "the callee faulted, not crashtest");
+    assert_eq!(server.generation(), 1);
+    server.env.call_answer = None;
+    assert_eq!(server.request(&request(CrashtestOp::TimeCalls, 1, Payload::EMPTY)), Err(Status::ServerDead));
 }

@@ -4,9 +4,10 @@
 //! site's hits, panics at an armed site (an injected fault), and collects
 //! console output. Calls to other servers go to a [`Callee`] if the test
 //! set one (another server in a harness of its own, see [`Callee::to`]),
-//! else they get a fixed answer.
+//! else they get a fixed answer. Its time-stamp counter moves only when the
+//! test moves it.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::rc::Rc;
@@ -79,6 +80,10 @@ pub struct TestEnv {
     pub lent: Option<Vec<u8>>,
     /// The shared locks held.
     pub held: [bool; LockId::COUNT],
+    /// The time-stamp counter the server reads ([`Env::cycles`]). It
+    /// stands still unless the test moves it: shared, so that a
+    /// [`Callee`] can advance it as if its call took time.
+    pub clock: Rc<Cell<u64>>,
 }
 
 impl TestEnv {
@@ -140,6 +145,10 @@ impl Env for TestEnv {
 
     fn console_write(&mut self, bytes: &[u8]) {
         self.console.extend_from_slice(bytes);
+    }
+
+    fn cycles(&self) -> u64 {
+        self.clock.get()
     }
 
     fn call(&mut self, request: &Request) -> Result<Payload, CallError> {

@@ -77,6 +77,10 @@ impl Env for SiteEnv<'_> {
         let _ = lazarus_rt::sys::debug_write(bytes);
     }
 
+    fn cycles(&self) -> u64 {
+        lazarus_rt::sys::cycles()
+    }
+
     fn call(&mut self, request: &Request) -> Result<Payload, CallError> {
         self.call_lending(request, None)
     }
@@ -150,6 +154,10 @@ impl Env for InitEnv<'_> {
 
     fn console_write(&mut self, bytes: &[u8]) {
         let _ = lazarus_rt::sys::debug_write(bytes);
+    }
+
+    fn cycles(&self) -> u64 {
+        lazarus_rt::sys::cycles()
     }
 
     fn call(&mut self, _request: &Request) -> Result<Payload, CallError> {

@@ -1,6 +1,7 @@
 //! User-side benchmarks: the cost of a system call and of a yield, of
 //! mapping a page and of a grant's round, a request to a server of the
-//! trusted address space, and a server's restart, measured from ring 3
+//! trusted address space, a direct call between two of its servers (timed
+//! inside it), and a server's restart, measured from ring 3
 //! with the time-stamp counter and printed as `bench:` lines that
 //! `cargo xtask bench` collects. Handle 0 is the trusted address space's
 //! endpoint, handle 1 an endpoint of the program's own.
@@ -12,6 +13,7 @@
 mod memory;
 mod tas;
 
+use lazarus_rt::client::crashtest::Timings;
 use lazarus_rt::{println, sys};
 
 /// Samples per benchmark: odd, so the median is one sample.
@@ -19,10 +21,15 @@ const SAMPLES: usize = 2001;
 
 /// Prints the `bench:` line of `samples` (sorted here).
 fn report(name: &str, samples: &mut [u64]) {
-    samples.sort_unstable();
-    let n = samples.len();
-    let (median, p90, p99) = (samples[n / 2], samples[n * 9 / 10], samples[n * 99 / 100]);
-    println!("bench: {name} median={median} p90={p90} p99={p99} min={} samples={n}", samples[0]);
+    match Timings::of(samples) {
+        Some(timings) => print_timings(name, &timings),
+        None => println!("bench: {name} has no samples"),
+    }
+}
+
+/// Prints the `bench:` line of `timings`.
+fn print_timings(name: &str, t: &Timings) {
+    println!("bench: {name} median={} p90={} p99={} min={} samples={}", t.median, t.p90, t.p99, t.min, t.samples);
 }
 
 /// Times `op` [`SAMPLES`] times, after a warm-up, and reports it.

@@ -1,12 +1,16 @@
 //! Benchmarks of the trusted address space, through its service endpoint
-//! (handle 0): a request's round trip, and how long a server takes to come
-//! back from a fault as a client sees it.
+//! (handle 0): a request's round trip, a direct call between two of its
+//! servers, and how long a server takes to come back from a fault as a
+//! client sees it.
 
-use lazarus_rt::client::{self, system};
+use lazarus_rt::client::{self, crashtest, system};
 use lazarus_rt::{println, sys};
 use server_api::{CrashtestOp, FsOp, Name, Request, ServerId, Status};
 
-use crate::{measure, report};
+use crate::{measure, print_timings, report};
+
+/// Direct calls timed inside the TAS: odd, so the median is one sample.
+const DIRECT_CALLS: u16 = 1001;
 
 /// Restarts timed per server.
 const RESTARTS: usize = 1000;
@@ -31,6 +35,22 @@ fn harmless(server: ServerId) -> Request {
 /// One round trip user → TAS → crashtest's echo → user.
 fn echo() {
     let _ = client::send(&harmless(ServerId::Crashtest));
+}
+
+/// A direct call between two servers of the TAS, with no kernel on the
+/// way: crashtest times its calls to the console server (the callee's
+/// proxy and recovery boundary included) and answers the timings.
+fn direct_call() -> bool {
+    match crashtest::time_calls(DIRECT_CALLS) {
+        Ok(timings) => {
+            print_timings("tas_direct_call", &timings);
+            true
+        }
+        Err(e) => {
+            println!("bench: tas_direct_call failed: {e}");
+            false
+        }
+    }
 }
 
 /// Guest ticks from sending the request a fault was armed for until the
@@ -78,7 +98,10 @@ pub fn run() -> bool {
         return false;
     }
     measure("tas_request_round_trip", echo);
+    let direct = direct_call();
     // fs restores its kept state (files and handles); crashtest keeps
     // nothing: the difference is the cost of the restore.
-    restarts("restart_fs_with_restore", ServerId::Fs) && restarts("restart_crashtest_no_state", ServerId::Crashtest)
+    let restarted =
+        restarts("restart_fs_with_restore", ServerId::Fs) && restarts("restart_crashtest_no_state", ServerId::Crashtest);
+    direct && restarted
 }

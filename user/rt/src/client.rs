@@ -309,7 +309,7 @@ pub mod crashtest {
 
     use super::*;
 
-    pub use server_api::ops::crashtest::{compute_checksum, RelayOutcome};
+    pub use server_api::ops::crashtest::{compute_checksum, RelayOutcome, Timings, TIME_CALLS_MAX};
 
     fn crashtest_request(op: CrashtestOp, arg: u16, payload: Payload) -> Request {
         request(ServerId::Crashtest, op as u8, arg, payload)
@@ -346,6 +346,13 @@ pub mod crashtest {
         let payload = Payload::words([control, first, second]);
         let reply = call(&crashtest_request(CrashtestOp::Relay, request.server as u16, payload), Retry::Once)?;
         RelayOutcome::decode(&reply).ok_or(ClientError::BadReply)
+    }
+
+    /// Makes crashtest time `n` direct calls (1 to [`TIME_CALLS_MAX`]) to
+    /// another server inside the TAS, after a warm-up; their timings, in
+    /// time-stamp counter ticks. Retried: it changes nothing.
+    pub fn time_calls(n: u16) -> Result<Timings, ClientError> {
+        Ok(Timings::decode(&call(&crashtest_request(CrashtestOp::TimeCalls, n, Payload::EMPTY), Retry::Idempotent)?))
     }
 
     /// Makes crashtest take the shared console lock, and with `fault`
@@ -752,6 +759,20 @@ mod tests {
         assert_eq!(crashtest::hang(), Err(ClientError::Server(Status::ServerFault)));
         sim::with(|tas| assert_eq!(tas.crashtest.generation(), 3));
         assert_eq!(crashtest::echo([0; 3]), Ok([1; 3]));
+    }
+
+    #[test]
+    fn time_calls_answers_crashtests_timings_and_is_retried() {
+        use server_api::CallError;
+        // The harness's clock stands still: every sample is 0 ticks.
+        sim::with(|tas| tas.crashtest.env.call_answer = Some(Ok(Payload::EMPTY)));
+        let timings = crashtest::time_calls(3).unwrap();
+        assert_eq!((timings.samples, timings.median, timings.p99), (3, 0, 0));
+        assert_eq!(crashtest::time_calls(0), Err(ClientError::Server(Status::BadRequest)));
+        let fault = CallError::ServerFault { server: ServerId::Console, generation: 1 };
+        sim::with(|tas| tas.crashtest.env.call_answer = Some(Err(fault)));
+        assert_eq!(crashtest::time_calls(1), Err(ClientError::Server(Status::Restarting)));
+        sim::with(|tas| assert_eq!(tas.pauses.len() as u32, ATTEMPTS - 1, "retried: it changes nothing"));
     }
 
     #[test]

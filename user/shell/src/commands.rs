@@ -21,7 +21,8 @@ commands:
   echo TEXT                    print TEXT
   ps                           the kernel's threads
   mem                          physical frames and the kernel heap
-  bench                        the cost of a system call, measured from here
+  bench                        the cost of a system call, measured from here, and of a
+                               direct call between two servers, measured in the TAS
   servers                      the servers: state, generation, restarts, faults, heap bytes
                                released by unwinding, reclaimed by the backstop and leaked,
                                median recovery latency

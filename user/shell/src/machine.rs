@@ -1,7 +1,11 @@
 //! What the kernel says about the machine: `ps`, `mem`, and `bench` (the
-//! cost of a system call, measured from the shell).
+//! cost of a system call, measured from the shell, and of a direct call
+//! between two servers, measured inside the trusted address space).
 
+use lazarus_rt::client::crashtest;
 use lazarus_rt::{print, println, sys, SyscallError};
+
+use crate::service::Told;
 
 /// Bytes of the buffers the kernel's reports are read into.
 const REPORT_BYTES: usize = 4096;
@@ -27,7 +31,8 @@ fn report(name: &str, read: fn(&mut [u8]) -> Result<usize, SyscallError>) {
     }
 }
 
-/// `bench`: the median and least cost of the null system call.
+/// `bench`: the median and least cost of the null system call, and of a
+/// direct call between two servers of the TAS.
 pub fn bench() {
     let mut samples = [0u64; BENCH_SAMPLES];
     for s in samples.iter_mut() {
@@ -43,4 +48,12 @@ pub fn bench() {
         samples[0],
         BENCH_SAMPLES
     );
+    match crashtest::time_calls(BENCH_SAMPLES as u16) {
+        Ok(t) => println!(
+            "direct call between two servers (crashtest to console, in the trusted address space): median {} TSC \
+             cycles, minimum {} ({} samples)",
+            t.median, t.min, t.samples
+        ),
+        Err(e) => println!("bench: the direct call between two servers: {}", Told(e)),
+    }
 }

@@ -4,7 +4,8 @@
 //!
 //! Commands (`help` lists them): `echo TEXT`; the machine, from the kernel:
 //! `ps` (threads), `mem` (frames and kernel heap), `bench` (the cost of a
-//! system call, measured from here), `reboot`, `exit [CODE]`; the servers
+//! system call, measured from here, and of a direct call between two
+//! servers, measured in the TAS), `reboot`, `exit [CODE]`; the servers
 //! of the trusted address space, through the client stubs on handle 0:
 //! `servers` (state, generation and recovery counters of each), `log` (the
 //! recovery log), `ls [DIR]`, `cat PATH`, `write PATH TEXT` (the file
