@@ -17,12 +17,10 @@ use kernel_logic::trap_frame::TrapFrame;
 use unwind::thread_state::{self, ThreadState};
 use x86_64::instructions::interrupts;
 
-use x86_64::registers::control::Cr3;
-
 use super::stack::{KernelStack, StackError};
 use super::switch;
 use crate::interrupts::exceptions::FaultReport;
-use crate::memory::address_space::{kernel_pml4, AddressSpace};
+use crate::memory::address_space::{self, kernel_root, AddressSpace};
 use crate::sync::{IrqGuard, IrqMutex};
 use crate::usermode::UserExit;
 use crate::{gdt, time};
@@ -180,17 +178,14 @@ pub(super) fn switch_to(sw: Switch, mut guard: IrqGuard<'_, Option<Threads>>) {
         panic!("scheduler chose an unknown thread: {sw:?}");
     };
     let to = next.saved_rsp;
-    let cr3 = next.user.as_ref().map_or_else(kernel_pml4, |u| u.space.pml4());
+    let root = next.user.as_ref().map_or_else(kernel_root, |u| u.space.root());
     if let Some(u) = &next.user {
         gdt::set_kernel_stack(u.saved_rsp);
     }
-    if Cr3::read().0 != cr3 {
-        let (_, flags) = Cr3::read();
-        // SAFETY: `cr3` is the kernel's table or a live user space whose
-        // kernel half is the kernel's, so the kernel code and this stack
-        // stay mapped across the write.
-        unsafe { Cr3::write(cr3, flags) };
-    }
+    // SAFETY: `root` is the kernel's table or a live user space whose
+    // kernel half is the kernel's, so the kernel code and this stack stay
+    // mapped across the write; interrupts are masked.
+    unsafe { address_space::load(root) };
     // SAFETY: the state is boxed in the thread's record, which lives at
     // least until the thread has finished and been switched away from, and
     // the next `set_current` happens at that switch.
@@ -478,13 +473,13 @@ pub fn attach_user(space: AddressSpace, handles: &[super::ipc::Handle], image: O
         let t = guard.as_mut().expect("threads exist");
         let handles = handles.to_vec();
         let th = t.table.get_mut(&t.sched.current()).expect("current thread");
-        let pml4 = space.pml4();
+        let root = space.root();
         let user = th.user.insert(UserState { space, saved_rsp: 0, ending: None, handles, fault_handler: None, image });
         let slot: *mut u64 = &mut user.saved_rsp;
-        let (_, flags) = Cr3::read();
-        // SAFETY: the space's kernel half is the kernel's (see
-        // `AddressSpace::new`), so everything the kernel uses stays mapped.
-        unsafe { Cr3::write(pml4, flags) };
+        // SAFETY: the space is live (the thread owns it now) and its kernel
+        // half is the kernel's (see `AddressSpace::new`), so everything the
+        // kernel uses stays mapped; interrupts are masked.
+        unsafe { address_space::load(root) };
         slot
     })
 }
@@ -515,9 +510,9 @@ pub fn detach_user() -> (AddressSpace, Option<UserExit>) {
         super::memory_calls::release_process(t, me);
         let th = t.table.get_mut(&me).expect("current thread");
         let user = th.user.take().expect("the thread runs a process");
-        let (_, flags) = Cr3::read();
-        // SAFETY: the kernel's own table maps everything the kernel uses.
-        unsafe { Cr3::write(kernel_pml4(), flags) };
+        // SAFETY: the kernel's own table maps everything the kernel uses;
+        // interrupts are masked.
+        unsafe { address_space::load(kernel_root()) };
         (me, user.space, user.ending)
     });
     // Its devices stop mastering the bus, then its device memory is freed.
