@@ -17,6 +17,7 @@ mod shell;
 mod storage;
 mod tas;
 mod threads;
+mod tlb;
 mod trigger;
 mod unwind;
 mod user;
@@ -46,6 +47,7 @@ pub static GROUPS: &[&Group] = &[
     &threads::GROUP,
     &unwind::GROUP,
     &user::GROUP,
+    &tlb::GROUP,
     &ipc::GROUP,
     &tas::GROUP,
     &recovery::GROUP,
