@@ -70,6 +70,7 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     address_space::init();
     paging::reserve_kernel_areas();
     let (smep, smap) = cpu::enable_user_protection();
+    let tlb = cpu::enable_tlb_tags();
     syscall::init();
 
     let cmdline: &'static str = OPTIONS.call_once(|| fw_cfg::read_string(FW_CFG_FILE).unwrap_or_default());
@@ -111,6 +112,11 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
         "protection: NX on, SMEP {}, SMAP {}",
         if smep { "on" } else { "absent" },
         if smap { "on" } else { "absent" }
+    );
+    kprintln!(
+        "address spaces: PCID {}, global kernel pages {}",
+        if tlb.pcid { "on" } else { "absent" },
+        if tlb.global_pages { "on" } else { "absent" }
     );
     let programs: alloc::vec::Vec<&str> = crate::ramdisk::names().collect();
     kprintln!("ramdisk: {} program(s): {}", programs.len(), programs.join(" "));

@@ -5,7 +5,8 @@
 //! scheduler's state machine, the virtual-memory layout, the trap-frame layout,
 //! boot options, the program loader's plan, the boot ramdisk's format,
 //! PCI configuration space, the book of a process's mapped memory, the
-//! shared-memory grants and the deadlines of IPC calls with a timeout.
+//! shared-memory grants, the deadlines of IPC calls with a timeout and the
+//! PCIDs of address spaces with their TLB-flush rules.
 //!
 //! Design principles:
 //! - no hardware access and no `unsafe`: the kernel owns the glue;
@@ -28,6 +29,7 @@ pub mod idt_gate;
 pub mod layout;
 pub mod memory_map;
 pub mod pci;
+pub mod pcid;
 pub mod ramdisk;
 pub mod sched;
 pub mod slot_table;

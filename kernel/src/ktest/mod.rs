@@ -17,6 +17,7 @@ mod shell;
 mod storage;
 mod tas;
 mod threads;
+mod tlb;
 mod trigger;
 mod unwind;
 mod user;
@@ -48,6 +49,7 @@ pub static GROUPS: &[&Group] = &[
     &unwind::GROUP,
     &user::GROUP,
     &user_threads::GROUP,
+    &tlb::GROUP,
     &ipc::GROUP,
     &tas::GROUP,
     &recovery::GROUP,

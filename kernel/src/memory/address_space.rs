@@ -7,9 +7,15 @@
 //! Dropping the space frees its pages, its page tables and its level-4 table.
 //! What a process maps through system calls is kept in the space's book
 //! (`process_memory.rs`).
+//!
+//! Each space has a PCID of its own (the kernel's table has PCID 0), and
+//! [`load`] is the one way CR3 is written: it flushes a space's TLB entries
+//! only when `tlb.rs`'s rules say they may be stale. No user page is ever
+//! global.
 
 use alloc::vec::Vec;
 
+use kernel_logic::pcid::{Pcid, Root};
 use kernel_logic::user_memory::Book;
 use lazarus_abi::layout::is_user_range;
 use x86_64::registers::control::Cr3;
@@ -21,6 +27,7 @@ use x86_64::{PhysAddr, VirtAddr};
 
 use super::frames::{self, phys_to_virt, KernelFrames};
 use super::paging::MapError;
+use super::tlb;
 
 /// First level-4 entry of the kernel half.
 const KERNEL_HALF: usize = 256;
@@ -31,29 +38,79 @@ const ENTRIES: usize = 512;
 ///
 /// # Invariants
 /// `pml4` is a frame this value owns, holding a level-4 table whose kernel
-/// half equals the kernel's; every frame in `pages` is owned and mapped at
-/// its page with the user bit; no user-half table is shared with another
-/// space; `book` records exactly the pages mapped by `map` (owned) and
-/// `accept` (another process's), none of them in `pages`.
+/// half equals the kernel's; `root` is that table with the space's PCID,
+/// which no other live space has (unless it is the shared overflow tag);
+/// every frame in `pages` is owned and mapped at its page with the user bit;
+/// no user-half table is shared with another space; no user page is global;
+/// `book` records exactly the pages mapped by `map` (owned) and `accept`
+/// (another process's), none of them in `pages`.
 #[derive(Debug)]
 pub struct AddressSpace {
     pml4: PhysFrame,
+    root: Root,
     pages: Vec<(Page, PhysFrame)>,
     pub(super) book: Book,
 }
 
 /// The kernel's own level-4 table (the bootloader's), set at boot.
 static KERNEL_PML4: spin::Once<PhysFrame> = spin::Once::new();
+/// That table with PCID 0.
+static KERNEL_ROOT: spin::Once<Root> = spin::Once::new();
 
 /// Notes the active level-4 table as the kernel's.
 pub fn init() {
-    KERNEL_PML4.call_once(|| Cr3::read().0);
+    let pml4 = *KERNEL_PML4.call_once(|| Cr3::read().0);
+    KERNEL_ROOT.call_once(|| root_of(pml4, Pcid::KERNEL));
 }
 
 /// The kernel's level-4 table.
 pub fn kernel_pml4() -> PhysFrame {
     *KERNEL_PML4.get().expect("address_space::init runs at boot")
 }
+
+/// The root of a level-4 table tagged `pcid`.
+fn root_of(pml4: PhysFrame, pcid: Pcid) -> Root {
+    Root::try_new(pml4.start_address().as_u64(), pcid).expect("a frame's address is 4 KiB aligned and below 2^52")
+}
+
+/// The kernel's own table, with PCID 0: what kernel threads run on.
+pub fn kernel_root() -> Root {
+    *KERNEL_ROOT.get().expect("address_space::init runs at boot")
+}
+
+/// Makes `root` the active address space, unless it already is. With PCIDs
+/// on, the space's TLB entries are kept unless they may be stale (see
+/// `tlb.rs`); without, the CPU flushes every non-global entry.
+///
+/// # Safety
+/// `root` is the kernel's ([`kernel_root`]) or that of a live
+/// [`AddressSpace`] (kernel half the kernel's, so the running code and
+/// stack stay mapped across the write); interrupts are masked (a stale
+/// mark taken here must not be set again before the write).
+#[inline(always)] // on the IPC fast path
+pub unsafe fn load(root: Root) {
+    debug_assert!(!x86_64::instructions::interrupts::are_enabled());
+    let current: u64;
+    // SAFETY: reading CR3 changes nothing.
+    unsafe { core::arch::asm!("mov {}, cr3", out(reg) current, options(nomem, nostack, preserves_flags)) };
+    if root.is_loaded(current) {
+        return;
+    }
+    let value = root.cr3(crate::cpu::pcid_enabled(), tlb::take_flush(root.pcid()));
+    // SAFETY: forwarded to the caller's guarantee; `value` holds a PCID
+    // only with CR4.PCIDE on, and bit 63 only then.
+    unsafe { core::arch::asm!("mov cr3, {}", in(reg) value, options(nostack, preserves_flags)) };
+}
+
+/// `flags` for a user page: present, user, never global (a global entry
+/// would outlive the switch to another process).
+pub(super) fn user_flags(flags: PageTableFlags) -> PageTableFlags {
+    (flags - PageTableFlags::GLOBAL) | PageTableFlags::PRESENT | PageTableFlags::USER_ACCESSIBLE
+}
+
+/// Flags of the page tables above user pages.
+pub(super) const USER_PARENTS: PageTableFlags =
+    PageTableFlags::PRESENT.union(PageTableFlags::WRITABLE).union(PageTableFlags::USER_ACCESSIBLE);
 
 fn table(frame: PhysFrame) -> *mut PageTable {
     phys_to_virt(frame.start_address()).as_mut_ptr()
@@ -71,7 +128,8 @@ impl AddressSpace {
                 new[i] = kernel[i].clone();
             }
         }
-        Ok(Self { pml4, pages: Vec::new(), book: Book::new() })
+        let pcid = tlb::alloc();
+        Ok(Self { pml4, root: root_of(pml4, pcid), pages: Vec::new(), book: Book::new() })
     }
 
     pub(super) fn mapper(&mut self) -> OffsetPageTable<'_> {
@@ -81,17 +139,16 @@ impl AddressSpace {
     }
 
     /// Maps a fresh zeroed page at `page` for user mode with `flags`
-    /// (`PRESENT` and `USER_ACCESSIBLE` are added).
+    /// (`PRESENT` and `USER_ACCESSIBLE` are added, `GLOBAL` taken away).
     pub fn map(&mut self, page: Page, flags: PageTableFlags) -> Result<PhysFrame, MapError> {
         if !is_user_range(page.start_address().as_u64(), page.size()) {
             return Err(MapError::NotUser);
         }
         let frame = frames::alloc_zeroed().ok_or(MapError::OutOfFrames)?;
-        let flags = flags | PageTableFlags::PRESENT | PageTableFlags::USER_ACCESSIBLE;
-        let parents = PageTableFlags::PRESENT | PageTableFlags::WRITABLE | PageTableFlags::USER_ACCESSIBLE;
         // SAFETY: the frame is fresh and the page is in this space's private
         // user half, so the mapping aliases nothing.
-        let mapped = unsafe { self.mapper().map_to_with_table_flags(page, frame, flags, parents, &mut KernelFrames) };
+        let mapped =
+            unsafe { self.mapper().map_to_with_table_flags(page, frame, user_flags(flags), USER_PARENTS, &mut KernelFrames) };
         match mapped {
             // Not active (or about to be reloaded): no TLB entry to flush.
             Ok(flush) => flush.ignore(),
@@ -126,15 +183,20 @@ impl AddressSpace {
         Ok(())
     }
 
-    /// The level-4 table, for CR3.
-    pub fn pml4(&self) -> PhysFrame {
-        self.pml4
+    /// The level-4 table with the space's PCID, for [`load`].
+    pub fn root(&self) -> Root {
+        self.root
+    }
+
+    /// True if this space is the active one.
+    pub(super) fn is_active(&self) -> bool {
+        Cr3::read().0 == self.pml4
     }
 }
 
 impl Drop for AddressSpace {
     fn drop(&mut self) {
-        debug_assert_ne!(Cr3::read().0, self.pml4, "dropping the active address space");
+        debug_assert!(!self.is_active(), "dropping the active address space");
         self.free_anonymous();
         for (_, frame) in self.pages.drain(..) {
             let _ = frames::free(frame);
@@ -143,6 +205,9 @@ impl Drop for AddressSpace {
         // nothing else refers to them; the kernel half is shared and kept.
         unsafe { free_tables(self.pml4, 4, KERNEL_HALF) };
         let _ = frames::free(self.pml4);
+        // Marked stale as it is freed: entries it still tags are flushed by
+        // the first load of whichever space gets it next.
+        tlb::free(self.root.pcid());
     }
 }
 
@@ -181,9 +246,9 @@ fn active_user_mapper() -> Result<OffsetPageTable<'static>, MapError> {
 }
 
 /// Maps `frame` at the user page `page` of the running process's address
-/// space with `flags` (`PRESENT` and `USER_ACCESSIBLE` added). The frame is
-/// not recorded as the space's: its owner frees it (DMA memory,
-/// `memory::dma`), and the space's drop frees only the page tables.
+/// space with `flags` (`PRESENT` and `USER_ACCESSIBLE` added, `GLOBAL` taken
+/// away). The frame is not recorded as the space's: its owner frees it (DMA
+/// memory, `memory::dma`), and the space's drop frees only the page tables.
 ///
 /// # Safety
 /// The caller owns `frame` and keeps it allocated as long as the mapping
@@ -193,11 +258,9 @@ pub unsafe fn map_into_active(page: Page, frame: PhysFrame, flags: PageTableFlag
         return Err(MapError::NotUser);
     }
     let mut mapper = active_user_mapper()?;
-    let flags = flags | PageTableFlags::PRESENT | PageTableFlags::USER_ACCESSIBLE;
-    let parents = PageTableFlags::PRESENT | PageTableFlags::WRITABLE | PageTableFlags::USER_ACCESSIBLE;
     // SAFETY: forwarded to the caller's guarantee on `frame`; the page is
     // in the private user half of the running process.
-    let flush = unsafe { mapper.map_to_with_table_flags(page, frame, flags, parents, &mut KernelFrames) }?;
+    let flush = unsafe { mapper.map_to_with_table_flags(page, frame, user_flags(flags), USER_PARENTS, &mut KernelFrames) }?;
     flush.flush();
     Ok(())
 }
@@ -214,6 +277,7 @@ pub unsafe fn unmap_from_active(page: Page) -> Result<PhysFrame, MapError> {
     }
     let mut mapper = active_user_mapper()?;
     let (frame, flush) = mapper.unmap(page)?;
+    // The space is active: `invlpg` reaches its tag.
     flush.flush();
     Ok(frame)
 }

@@ -3,14 +3,20 @@
 //! Wraps the `x86_64` crate's `OffsetPageTable` (page tables reached through
 //! the bootloader's mapping of all physical memory) behind a lock, with typed
 //! errors. Lock order: this module's lock, then the frame allocator's.
+//!
+//! The kernel half is shared by every address space, so its TLB entries
+//! live under every PCID: the pages mapped here are global (one entry for
+//! all, which `invlpg` reaches whatever PCID is active), and unmapping a
+//! page that is not global marks every PCID stale (`tlb.rs`).
 
 use kernel_logic::layout::{MMIO_SIZE, MMIO_START};
 use x86_64::registers::control::Cr3;
-use x86_64::structures::paging::mapper::{MapToError, Translate, UnmapError};
+use x86_64::structures::paging::mapper::{MapToError, Translate, TranslateResult, UnmapError};
 use x86_64::structures::paging::{Mapper, OffsetPageTable, Page, PageTable, PageTableFlags, PhysFrame, Size4KiB};
 use x86_64::{PhysAddr, VirtAddr};
 
 use super::frames::{self, KernelFrames};
+use super::tlb;
 use crate::sync::IrqMutex;
 
 static MAPPER: IrqMutex<Option<OffsetPageTable<'static>>> = IrqMutex::new(None);
@@ -56,10 +62,13 @@ impl From<UnmapError> for MapError {
     }
 }
 
-/// Flags of ordinary kernel data: present, writable, never executed.
+/// Flags of ordinary kernel data: present, writable, never executed, and
+/// global (the kernel half is the same in every address space; the bit is
+/// ignored without CR4.PGE).
 pub const KERNEL_DATA: PageTableFlags = PageTableFlags::PRESENT
     .union(PageTableFlags::WRITABLE)
-    .union(PageTableFlags::NO_EXECUTE);
+    .union(PageTableFlags::NO_EXECUTE)
+    .union(PageTableFlags::GLOBAL);
 
 /// Takes over the active page tables.
 ///
@@ -108,14 +117,21 @@ pub fn map_fresh(page: Page, flags: PageTableFlags) -> Result<PhysFrame, MapErro
     }
 }
 
-/// Unmaps `page` and returns the frame it mapped (not freed).
+/// Unmaps `page` and returns the frame it mapped (not freed). The TLB entry
+/// goes under every PCID: `invlpg` if the page was global, and every PCID
+/// marked stale if not.
 ///
 /// # Safety
 /// Nothing may still use the page.
 pub unsafe fn unmap(page: Page) -> Result<PhysFrame, MapError> {
     with_mapper(|m| {
+        let flags = match m.translate(page.start_address()) {
+            TranslateResult::Mapped { flags, .. } => flags,
+            _ => PageTableFlags::empty(),
+        };
         let (frame, flush) = m.unmap(page)?;
         flush.flush();
+        tlb::kernel_unmapped(flags);
         Ok(frame)
     })
 }
@@ -144,7 +160,6 @@ pub fn try_translate(addr: VirtAddr) -> Option<PhysAddr> {
 
 /// The flags of the 4 KiB page holding `addr`, if it is mapped by one.
 pub fn flags_of(addr: VirtAddr) -> Option<PageTableFlags> {
-    use x86_64::structures::paging::mapper::TranslateResult;
     match MAPPER.lock().as_ref()?.translate(addr) {
         TranslateResult::Mapped { flags, .. } => Some(flags),
         _ => None,

@@ -15,14 +15,14 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use kernel_logic::user_memory::{BookError, Kind, PageRange};
 use lazarus_abi::memory::MapFlags;
-use x86_64::registers::control::Cr3;
-use x86_64::structures::paging::mapper::{MapperFlush, Translate, TranslateResult};
+use x86_64::structures::paging::mapper::{Translate, TranslateResult};
 use x86_64::structures::paging::{Mapper, Page, PageTableFlags, PhysFrame, Size4KiB};
 use x86_64::VirtAddr;
 
-use super::address_space::AddressSpace;
+use super::address_space::{user_flags, AddressSpace, USER_PARENTS};
 use super::frames::{self, KernelFrames};
 use super::paging::MapError;
+use super::tlb;
 
 /// Anonymous pages mapped in all processes together (for `mem`).
 static ANONYMOUS_PAGES: AtomicU64 = AtomicU64::new(0);
@@ -150,13 +150,12 @@ impl AddressSpace {
     /// user); on error unmaps what it mapped.
     fn map_frames(&mut self, range: &PageRange, frames: &[PhysFrame], flags: PageTableFlags) -> Result<(), MapError> {
         debug_assert_eq!(frames.len() as u64, range.pages());
-        let flags = flags | PageTableFlags::PRESENT | PageTableFlags::USER_ACCESSIBLE;
-        let parents = PageTableFlags::PRESENT | PageTableFlags::WRITABLE | PageTableFlags::USER_ACCESSIBLE;
+        let flags = user_flags(flags);
         for (i, (addr, frame)) in range.page_addrs().zip(frames).enumerate() {
             // SAFETY: the page is in this space's private user half and was
             // free; the frame is the caller's to map here (fresh anonymous
             // memory, or a granter's frames it keeps alive while mapped).
-            let mapped = unsafe { self.mapper().map_to_with_table_flags(page(addr), *frame, flags, parents, &mut KernelFrames) };
+            let mapped = unsafe { self.mapper().map_to_with_table_flags(page(addr), *frame, flags, USER_PARENTS, &mut KernelFrames) };
             match mapped {
                 // A page that was not present has no TLB entry to flush.
                 Ok(flush) => flush.ignore(),
@@ -172,28 +171,26 @@ impl AddressSpace {
     }
 
     /// Unmaps every mapped page of `range`; returns their frames (not
-    /// freed). Flushes the TLB if the space is active.
+    /// freed). If the space is active, each page's TLB entry is flushed
+    /// (`invlpg` reaches the active PCID); if not, its entries may survive
+    /// under its PCID, so its next load flushes them (`tlb.rs`).
     fn unmap_frames(&mut self, range: &PageRange) -> Vec<PhysFrame> {
-        let active = Cr3::read().0 == self.pml4();
+        let active = self.is_active();
         let mut mapper = self.mapper();
         let mut out = Vec::with_capacity(range.pages() as usize);
         for addr in range.page_addrs() {
             if let Ok((frame, flush)) = mapper.unmap(page(addr)) {
-                finish(flush, active);
+                if active {
+                    flush.flush();
+                } else {
+                    flush.ignore();
+                }
                 out.push(frame);
             }
         }
+        if !active && !out.is_empty() {
+            tlb::space_changed(self.root().pcid());
+        }
         out
-    }
-}
-
-/// Flushes an unmapped page's TLB entry if its space is the active one;
-/// another space's entries went with the last CR3 write away from it (no
-/// PCIDs, no global user pages).
-fn finish(flush: MapperFlush<Size4KiB>, active: bool) {
-    if active {
-        flush.flush();
-    } else {
-        flush.ignore();
     }
 }

@@ -33,12 +33,11 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel_logic::sched::ThreadId;
 use lazarus_abi::SyscallError;
 use x86_64::instructions::interrupts;
-use x86_64::registers::control::Cr3;
-use x86_64::structures::paging::PhysFrame;
+use kernel_logic::pcid::Root;
 
 use super::ipc::{self, Handle};
 use super::scheduler::{self, switch_to, FaultPolicy, Threads, THREADS};
-use crate::memory::address_space::{kernel_pml4, AddressSpace};
+use crate::memory::address_space::{self, kernel_root, AddressSpace};
 use crate::usermode::UserExit;
 
 /// A process's identity: the id of its main thread.
@@ -76,8 +75,9 @@ pub(super) struct UserThread {
     /// Kernel stack pointer saved on entering ring 3: where the thread's
     /// end resumes, and the top of the stack its entries from ring 3 use.
     pub(super) saved_rsp: u64,
-    /// The process's top-level page table (the switch path loads it).
-    pub(super) pml4: PhysFrame,
+    /// The process's top-level page table with its PCID (the switch path
+    /// loads it).
+    pub(super) root: Root,
     /// Its process ends: it must not return to ring 3.
     pub(super) stop: bool,
     /// Where its CPU exceptions go, if it registered a handler.
@@ -89,8 +89,8 @@ pub(super) struct UserThread {
 }
 
 impl UserThread {
-    fn new(process: ProcessId, pml4: PhysFrame) -> Self {
-        Self { process, saved_rsp: 0, pml4, stop: false, fault_handler: None, exit_code: 0, joining: None }
+    fn new(process: ProcessId, root: Root) -> Self {
+        Self { process, saved_rsp: 0, root, stop: false, fault_handler: None, exit_code: 0, joining: None }
     }
 }
 
@@ -126,7 +126,7 @@ pub fn attach_user(space: AddressSpace, handles: &[Handle], image: Option<&'stat
         let mut guard = THREADS.lock();
         let t = guard.as_mut().expect("threads exist");
         let me = t.sched.current();
-        let pml4 = space.pml4();
+        let root = space.root();
         let process = Process {
             space,
             handles: handles.to_vec(),
@@ -139,12 +139,12 @@ pub fn attach_user(space: AddressSpace, handles: &[Handle], image: Option<&'stat
         };
         t.processes.insert(me, process);
         let th = t.table.get_mut(&me).expect("current thread");
-        let user = th.user.insert(UserThread::new(me, pml4));
+        let user = th.user.insert(UserThread::new(me, root));
         let slot: *mut u64 = &mut user.saved_rsp;
-        let (_, flags) = Cr3::read();
-        // SAFETY: the space's kernel half is the kernel's (see
-        // `AddressSpace::new`), so everything the kernel uses stays mapped.
-        unsafe { Cr3::write(pml4, flags) };
+        // SAFETY: the space is live (its process is in the table) and its
+        // kernel half is the kernel's (see `AddressSpace::new`), so
+        // everything the kernel uses stays mapped; interrupts are masked.
+        unsafe { address_space::load(root) };
         slot
     })
 }
@@ -264,10 +264,10 @@ pub fn detach_thread() {
         if let Some(th) = t.table.get_mut(&me) {
             th.user = None;
         }
-        let (_, flags) = Cr3::read();
-        // SAFETY: the kernel's own table maps everything the kernel uses;
-        // the process's space may be dropped as soon as the lock is free.
-        unsafe { Cr3::write(kernel_pml4(), flags) };
+        // SAFETY: the kernel's own table maps everything the kernel uses
+        // (the process's space may be dropped as soon as the lock is free);
+        // interrupts are masked.
+        unsafe { address_space::load(kernel_root()) };
         me
     });
     crate::usermode::supervise::release(me);
@@ -308,9 +308,9 @@ pub fn detach_user() -> (AddressSpace, UserExit) {
         if let Some(th) = t.table.get_mut(&pid) {
             th.user = None;
         }
-        let (_, flags) = Cr3::read();
-        // SAFETY: the kernel's own table maps everything the kernel uses.
-        unsafe { Cr3::write(kernel_pml4(), flags) };
+        // SAFETY: the kernel's own table maps everything the kernel uses;
+        // interrupts are masked.
+        unsafe { address_space::load(kernel_root()) };
         let ending = process.ending.unwrap_or(UserExit::Exited(i64::from(process.last_code)));
         (pid, process.space, ending)
     });
@@ -330,7 +330,7 @@ pub fn detach_user() -> (AddressSpace, UserExit) {
 pub fn create_thread(body: alloc::boxed::Box<dyn FnOnce() + Send>) -> Result<ThreadId, SyscallError> {
     // Checked once before the stack is made (outside the lock), and again
     // when the thread is added.
-    fn room(t: &mut Threads) -> Result<(ProcessId, PhysFrame, alloc::string::String), SyscallError> {
+    fn room(t: &mut Threads) -> Result<(ProcessId, Root, alloc::string::String), SyscallError> {
         let name = t.table.get(&t.sched.current()).map(|r| r.name.clone()).unwrap_or_default();
         let stopping = t.current_user().is_none_or(|u| u.stop);
         let (pid, process) = t.current_process().ok_or(SyscallError::PeerGone)?;
@@ -340,10 +340,10 @@ pub fn create_thread(body: alloc::boxed::Box<dyn FnOnce() + Send>) -> Result<Thr
         if process.live.len() + process.ended.len() >= THREADS_PER_PROCESS {
             return Err(SyscallError::QuotaExceeded);
         }
-        Ok((pid, process.space.pml4(), name))
+        Ok((pid, process.space.root(), name))
     }
-    let (pid, pml4, name) = interrupts::without_interrupts(|| room(THREADS.lock().as_mut().expect("threads exist")))?;
-    let record = scheduler::new_record(&name, FaultPolicy::Panic, body, Some(UserThread::new(pid, pml4))).map_err(|_| SyscallError::NoMemory)?;
+    let (pid, root, name) = interrupts::without_interrupts(|| room(THREADS.lock().as_mut().expect("threads exist")))?;
+    let record = scheduler::new_record(&name, FaultPolicy::Panic, body, Some(UserThread::new(pid, root))).map_err(|_| SyscallError::NoMemory)?;
     let added = interrupts::without_interrupts(|| {
         let mut guard = THREADS.lock();
         let t = guard.as_mut().expect("threads exist");

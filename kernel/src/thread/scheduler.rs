@@ -17,13 +17,11 @@ use kernel_logic::trap_frame::TrapFrame;
 use unwind::thread_state::{self, ThreadState};
 use x86_64::instructions::interrupts;
 
-use x86_64::registers::control::Cr3;
-
 use super::stack::{KernelStack, StackError};
 use super::switch;
 use crate::interrupts::exceptions::FaultReport;
 use super::process::{Process, UserThread};
-use crate::memory::address_space::kernel_pml4;
+use crate::memory::address_space::{self, kernel_root};
 use crate::sync::{IrqGuard, IrqMutex};
 use crate::{gdt, time};
 
@@ -161,17 +159,14 @@ pub(super) fn switch_to(sw: Switch, mut guard: IrqGuard<'_, Option<Threads>>) {
         panic!("scheduler chose an unknown thread: {sw:?}");
     };
     let to = next.saved_rsp;
-    let cr3 = next.user.as_ref().map_or_else(kernel_pml4, |u| u.pml4);
+    let root = next.user.as_ref().map_or_else(kernel_root, |u| u.root);
     if let Some(u) = &next.user {
         gdt::set_kernel_stack(u.saved_rsp);
     }
-    if Cr3::read().0 != cr3 {
-        let (_, flags) = Cr3::read();
-        // SAFETY: `cr3` is the kernel's table or a live user space whose
-        // kernel half is the kernel's, so the kernel code and this stack
-        // stay mapped across the write.
-        unsafe { Cr3::write(cr3, flags) };
-    }
+    // SAFETY: `root` is the kernel's table or a live user space whose
+    // kernel half is the kernel's, so the kernel code and this stack stay
+    // mapped across the write; interrupts are masked.
+    unsafe { address_space::load(root) };
     // SAFETY: the state is boxed in the thread's record, which lives at
     // least until the thread has finished and been switched away from, and
     // the next `set_current` happens at that switch.

@@ -43,16 +43,16 @@
 
 use core::sync::atomic::Ordering;
 
+use kernel_logic::pcid::Root;
 use kernel_logic::sched::ThreadId;
 use lazarus_abi::error::encode;
 use lazarus_abi::layout::USER_END;
 use lazarus_abi::syscall::MESSAGE_WORDS;
 use lazarus_abi::Syscall;
 use unwind::thread_state::{self, ThreadState};
-use x86_64::registers::control::Cr3;
-use x86_64::structures::paging::PhysFrame;
 
 use super::{Handle, Message, Wait, DIRECT, FAST};
+use crate::memory::address_space;
 use crate::syscall::{FastExit, IpcFrame, SyscallFrame};
 use crate::thread::scheduler::{reap_zombies, Thread, Threads, THREADS};
 use crate::{gdt, usermode};
@@ -65,7 +65,7 @@ struct Target {
     direct: bool,
     /// The top of its entry stack (the TSS's `rsp0`).
     rsp0: u64,
-    pml4: PhysFrame,
+    root: Root,
     unwind: *const ThreadState,
 }
 
@@ -143,8 +143,8 @@ fn transfer(t: &mut Threads, frame: &mut IpcFrame, is_call: bool) -> Option<Targ
         Some(peer) if peer.ipc.wait == their_wait && peer.ipc.delivered.is_none() => &mut **peer,
         _ => return undo(t, me, owed),
     };
-    let (rsp0, pml4) = match &peer.user {
-        Some(user) if !user.stop => (user.saved_rsp, user.pml4),
+    let (rsp0, root) = match &peer.user {
+        Some(user) if !user.stop => (user.saved_rsp, user.root),
         _ => return undo(t, me, owed),
     };
     if t.sched.hand_off(to).is_err() {
@@ -177,7 +177,7 @@ fn transfer(t: &mut Threads, frame: &mut IpcFrame, is_call: bool) -> Option<Targ
     peer.ipc.fast_frame = 0;
     FAST.fetch_add(1, Ordering::Relaxed);
     usermode::supervise::entered_kernel();
-    Some(Target { rsp, direct, rsp0, pml4, unwind: &*peer.unwind })
+    Some(Target { rsp, direct, rsp0, root, unwind: &*peer.unwind })
 }
 
 /// Takes back the caller's tentative block (the other side cannot take the
@@ -205,13 +205,11 @@ fn write_message(frame: &mut SyscallFrame, m: Message) {
 #[inline(always)]
 fn switch_context(target: &Target) {
     gdt::set_kernel_stack(target.rsp0);
-    let (current, flags) = Cr3::read();
-    if current != target.pml4 {
-        // SAFETY: the target's space is live (its thread runs a process that
-        // has not ended: checked) and its kernel half is the kernel's, so
-        // the kernel code and this stack stay mapped across the write.
-        unsafe { Cr3::write(target.pml4, flags) };
-    }
+    // SAFETY: the target's space is live (its thread runs a process that
+    // has not ended: checked) and its kernel half is the kernel's, so the
+    // kernel code and this stack stay mapped across the write; interrupts
+    // are masked.
+    unsafe { address_space::load(target.root) };
     // SAFETY: the state is boxed in the target's thread record, which lives
     // while the thread runs; the next switch sets the next one.
     unsafe { thread_state::set_current(target.unwind) };
