@@ -69,6 +69,13 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     }
     address_space::init();
     paging::reserve_kernel_areas();
+    let entry_area: [core::ops::Range<u64>; 6] = {
+        let ([tss, gdt, ists], [idt, idt_variant]) = (gdt::entry_area_ranges(), idt::entry_area_ranges());
+        [tss, gdt, ists, idt, idt_variant, crate::interrupts::entry::stubs_range()]
+    };
+    if let Err(e) = crate::memory::isolation::init(&entry_area) {
+        panic!("the entry area for ring 3 cannot be built: {e:?}");
+    }
     let (smep, smap) = cpu::enable_user_protection();
     syscall::init();
 

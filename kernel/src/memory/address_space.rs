@@ -20,6 +20,7 @@ use x86_64::structures::paging::{
 use x86_64::{PhysAddr, VirtAddr};
 
 use super::frames::{self, phys_to_virt, KernelFrames};
+use super::isolation;
 use super::paging::MapError;
 
 /// First level-4 entry of the kernel half.
@@ -38,6 +39,9 @@ const ENTRIES: usize = 512;
 #[derive(Debug)]
 pub struct AddressSpace {
     pml4: PhysFrame,
+    /// The level-4 table ring 3 runs on: the same user half, and of the
+    /// kernel only the entry area (`isolation.rs`).
+    user_view: PhysFrame,
     pages: Vec<(Page, PhysFrame)>,
     pub(super) book: Book,
 }
@@ -55,7 +59,8 @@ pub fn kernel_pml4() -> PhysFrame {
     *KERNEL_PML4.get().expect("address_space::init runs at boot")
 }
 
-fn table(frame: PhysFrame) -> *mut PageTable {
+/// The page table in `frame`, through the physical-memory mapping.
+pub(super) fn table(frame: PhysFrame) -> *mut PageTable {
     phys_to_virt(frame.start_address()).as_mut_ptr()
 }
 
@@ -63,6 +68,10 @@ impl AddressSpace {
     /// An empty user half over the shared kernel half.
     pub fn new() -> Result<Self, MapError> {
         let pml4 = frames::alloc_zeroed().ok_or(MapError::OutOfFrames)?;
+        let Some(user_view) = frames::alloc_zeroed() else {
+            let _ = frames::free(pml4);
+            return Err(MapError::OutOfFrames);
+        };
         // SAFETY: both tables are mapped at the physical-memory offset; the
         // new one is ours alone, the kernel's is only read.
         unsafe {
@@ -71,7 +80,14 @@ impl AddressSpace {
                 new[i] = kernel[i].clone();
             }
         }
-        Ok(Self { pml4, pages: Vec::new(), book: Book::new() })
+        isolation::fill_user_view(user_view);
+        Ok(Self { pml4, user_view, pages: Vec::new(), book: Book::new() })
+    }
+
+    /// Gives ring 3's view the user half's level-4 entries again: after a
+    /// mapping, which may have added one.
+    pub(super) fn mirror(&self) {
+        isolation::mirror_user_half(self.pml4, self.user_view);
     }
 
     pub(super) fn mapper(&mut self) -> OffsetPageTable<'_> {
@@ -101,6 +117,7 @@ impl AddressSpace {
             }
         }
         self.pages.push((page, frame));
+        self.mirror();
         Ok(frame)
     }
 
@@ -126,9 +143,14 @@ impl AddressSpace {
         Ok(())
     }
 
-    /// The level-4 table, for CR3.
+    /// The level-4 table the kernel runs on, for CR3.
     pub fn pml4(&self) -> PhysFrame {
         self.pml4
+    }
+
+    /// The level-4 table ring 3 runs on (see `isolation.rs`).
+    pub fn user_view(&self) -> PhysFrame {
+        self.user_view
     }
 }
 
@@ -143,6 +165,9 @@ impl Drop for AddressSpace {
         // nothing else refers to them; the kernel half is shared and kept.
         unsafe { free_tables(self.pml4, 4, KERNEL_HALF) };
         let _ = frames::free(self.pml4);
+        // Its user half is the tables just freed; its kernel half is the
+        // entry area's, shared and kept.
+        let _ = frames::free(self.user_view);
     }
 }
 
@@ -199,6 +224,7 @@ pub unsafe fn map_into_active(page: Page, frame: PhysFrame, flags: PageTableFlag
     // in the private user half of the running process.
     let flush = unsafe { mapper.map_to_with_table_flags(page, frame, flags, parents, &mut KernelFrames) }?;
     flush.flush();
+    isolation::mirror_user_half(Cr3::read().0, isolation::active_user_view());
     Ok(())
 }
 

@@ -168,6 +168,7 @@ impl AddressSpace {
                 }
             }
         }
+        self.mirror();
         Ok(())
     }
 

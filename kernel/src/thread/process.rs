@@ -39,6 +39,7 @@ use x86_64::structures::paging::PhysFrame;
 use super::ipc::{self, Handle};
 use super::scheduler::{self, switch_to, FaultPolicy, Threads, THREADS};
 use crate::memory::address_space::{kernel_pml4, AddressSpace};
+use crate::memory::isolation;
 use crate::usermode::UserExit;
 
 /// A process's identity: the id of its main thread.
@@ -78,6 +79,8 @@ pub(super) struct UserThread {
     pub(super) saved_rsp: u64,
     /// The process's top-level page table (the switch path loads it).
     pub(super) pml4: PhysFrame,
+    /// Its user view, which ring 3 runs on (`memory::isolation`).
+    pub(super) user_view: PhysFrame,
     /// Its process ends: it must not return to ring 3.
     pub(super) stop: bool,
     /// Where its CPU exceptions go, if it registered a handler.
@@ -89,8 +92,9 @@ pub(super) struct UserThread {
 }
 
 impl UserThread {
-    fn new(process: ProcessId, pml4: PhysFrame) -> Self {
-        Self { process, saved_rsp: 0, pml4, stop: false, fault_handler: None, exit_code: 0, joining: None }
+    fn new(process: ProcessId, space: &AddressSpace) -> Self {
+        let (pml4, user_view) = (space.pml4(), space.user_view());
+        Self { process, saved_rsp: 0, pml4, user_view, stop: false, fault_handler: None, exit_code: 0, joining: None }
     }
 }
 
@@ -126,7 +130,8 @@ pub fn attach_user(space: AddressSpace, handles: &[Handle], image: Option<&'stat
         let mut guard = THREADS.lock();
         let t = guard.as_mut().expect("threads exist");
         let me = t.sched.current();
-        let pml4 = space.pml4();
+        let user = UserThread::new(me, &space);
+        let (pml4, user_view) = (space.pml4(), space.user_view());
         let process = Process {
             space,
             handles: handles.to_vec(),
@@ -139,12 +144,13 @@ pub fn attach_user(space: AddressSpace, handles: &[Handle], image: Option<&'stat
         };
         t.processes.insert(me, process);
         let th = t.table.get_mut(&me).expect("current thread");
-        let user = th.user.insert(UserThread::new(me, pml4));
+        let user = th.user.insert(user);
         let slot: *mut u64 = &mut user.saved_rsp;
         let (_, flags) = Cr3::read();
         // SAFETY: the space's kernel half is the kernel's (see
         // `AddressSpace::new`), so everything the kernel uses stays mapped.
         unsafe { Cr3::write(pml4, flags) };
+        isolation::set_views(pml4, user_view);
         slot
     })
 }
@@ -268,6 +274,8 @@ pub fn detach_thread() {
         // SAFETY: the kernel's own table maps everything the kernel uses;
         // the process's space may be dropped as soon as the lock is free.
         unsafe { Cr3::write(kernel_pml4(), flags) };
+        // No way back to ring 3 may name the process's tables any more.
+        isolation::set_views(kernel_pml4(), kernel_pml4());
         me
     });
     crate::usermode::supervise::release(me);
@@ -311,6 +319,8 @@ pub fn detach_user() -> (AddressSpace, UserExit) {
         let (_, flags) = Cr3::read();
         // SAFETY: the kernel's own table maps everything the kernel uses.
         unsafe { Cr3::write(kernel_pml4(), flags) };
+        // No way back to ring 3 may name the process's tables any more.
+        isolation::set_views(kernel_pml4(), kernel_pml4());
         let ending = process.ending.unwrap_or(UserExit::Exited(i64::from(process.last_code)));
         (pid, process.space, ending)
     });
@@ -330,7 +340,7 @@ pub fn detach_user() -> (AddressSpace, UserExit) {
 pub fn create_thread(body: alloc::boxed::Box<dyn FnOnce() + Send>) -> Result<ThreadId, SyscallError> {
     // Checked once before the stack is made (outside the lock), and again
     // when the thread is added.
-    fn room(t: &mut Threads) -> Result<(ProcessId, PhysFrame, alloc::string::String), SyscallError> {
+    fn room(t: &mut Threads) -> Result<(ProcessId, UserThread, alloc::string::String), SyscallError> {
         let name = t.table.get(&t.sched.current()).map(|r| r.name.clone()).unwrap_or_default();
         let stopping = t.current_user().is_none_or(|u| u.stop);
         let (pid, process) = t.current_process().ok_or(SyscallError::PeerGone)?;
@@ -340,10 +350,10 @@ pub fn create_thread(body: alloc::boxed::Box<dyn FnOnce() + Send>) -> Result<Thr
         if process.live.len() + process.ended.len() >= THREADS_PER_PROCESS {
             return Err(SyscallError::QuotaExceeded);
         }
-        Ok((pid, process.space.pml4(), name))
+        Ok((pid, UserThread::new(pid, &process.space), name))
     }
-    let (pid, pml4, name) = interrupts::without_interrupts(|| room(THREADS.lock().as_mut().expect("threads exist")))?;
-    let record = scheduler::new_record(&name, FaultPolicy::Panic, body, Some(UserThread::new(pid, pml4))).map_err(|_| SyscallError::NoMemory)?;
+    let (pid, user, name) = interrupts::without_interrupts(|| room(THREADS.lock().as_mut().expect("threads exist")))?;
+    let record = scheduler::new_record(&name, FaultPolicy::Panic, body, Some(user)).map_err(|_| SyscallError::NoMemory)?;
     let added = interrupts::without_interrupts(|| {
         let mut guard = THREADS.lock();
         let t = guard.as_mut().expect("threads exist");

@@ -164,6 +164,7 @@ pub(super) fn switch_to(sw: Switch, mut guard: IrqGuard<'_, Option<Threads>>) {
     let cr3 = next.user.as_ref().map_or_else(kernel_pml4, |u| u.pml4);
     if let Some(u) = &next.user {
         gdt::set_kernel_stack(u.saved_rsp);
+        crate::memory::isolation::set_views(u.pml4, u.user_view);
     }
     if Cr3::read().0 != cr3 {
         let (_, flags) = Cr3::read();
