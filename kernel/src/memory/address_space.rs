@@ -84,10 +84,10 @@ impl AddressSpace {
         Ok(Self { pml4, user_view, pages: Vec::new(), book: Book::new() })
     }
 
-    /// Gives ring 3's view the user half's level-4 entries again: after a
-    /// mapping, which may have added one.
-    pub(super) fn mirror(&self) {
-        isolation::mirror_user_half(self.pml4, self.user_view);
+    /// Gives ring 3's view the level-4 entries of the user addresses
+    /// `start..=last` again: after a mapping there, which may have added one.
+    pub(super) fn mirror(&self, start: u64, last: u64) {
+        isolation::mirror_user_half(self.pml4, self.user_view, start, last);
     }
 
     pub(super) fn mapper(&mut self) -> OffsetPageTable<'_> {
@@ -117,7 +117,7 @@ impl AddressSpace {
             }
         }
         self.pages.push((page, frame));
-        self.mirror();
+        self.mirror(page.start_address().as_u64(), page.start_address().as_u64());
         Ok(frame)
     }
 
@@ -224,7 +224,8 @@ pub unsafe fn map_into_active(page: Page, frame: PhysFrame, flags: PageTableFlag
     // in the private user half of the running process.
     let flush = unsafe { mapper.map_to_with_table_flags(page, frame, flags, parents, &mut KernelFrames) }?;
     flush.flush();
-    isolation::mirror_user_half(Cr3::read().0, isolation::active_user_view());
+    let at = page.start_address().as_u64();
+    isolation::mirror_user_half(Cr3::read().0, isolation::active_user_view(), at, at);
     Ok(())
 }
 

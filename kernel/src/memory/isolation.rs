@@ -47,7 +47,9 @@ core::arch::global_asm!(
     ".global lazarus_entry_data_start",
     "lazarus_entry_data_start:",
     // CR3 of the running process's kernel and user views.
+    ".global lazarus_pti_kernel_cr3",
     "lazarus_pti_kernel_cr3: .skip 8",
+    ".global lazarus_pti_user_cr3",
     "lazarus_pti_user_cr3: .skip 8",
     // The user's RSP at a `syscall`, until the entry stack is loaded.
     "lazarus_pti_user_rsp: .skip 8",
@@ -260,14 +262,16 @@ pub fn fill_user_view(view: PhysFrame) {
     }
 }
 
-/// Makes the user half of `view` the same as that of `kernel` (after a
-/// mapping may have added a level-4 entry there).
-pub fn mirror_user_half(kernel: PhysFrame, view: PhysFrame) {
+/// Gives `view` the level-4 entries of `kernel` that cover the user
+/// addresses `start..=last` (after a mapping there may have added one).
+pub fn mirror_user_half(kernel: PhysFrame, view: PhysFrame, start: u64, last: u64) {
+    let index = |addr: u64| usize::from(VirtAddr::new_truncate(addr).p4_index());
+    let (first, last) = (index(start), index(last).min(KERNEL_HALF - 1));
     // SAFETY: both tables are mapped at the offset and belong to one
     // address space, changed only under its owner's exclusive borrow.
     unsafe {
         let (to, from) = (&mut *table(view), &*table(kernel));
-        for i in 0..KERNEL_HALF {
+        for i in first..=last {
             to[i] = from[i].clone();
         }
     }

@@ -168,7 +168,7 @@ impl AddressSpace {
                 }
             }
         }
-        self.mirror();
+        self.mirror(range.start(), range.start() + range.bytes() - 1);
         Ok(())
     }
 
