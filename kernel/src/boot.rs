@@ -69,6 +69,13 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     }
     address_space::init();
     paging::reserve_kernel_areas();
+    let entry_area: [core::ops::Range<u64>; 6] = {
+        let ([tss, gdt, ists], [idt, idt_variant]) = (gdt::entry_area_ranges(), idt::entry_area_ranges());
+        [tss, gdt, ists, idt, idt_variant, crate::interrupts::entry::stubs_range()]
+    };
+    if let Err(e) = crate::memory::isolation::init(&entry_area) {
+        panic!("the entry area for ring 3 cannot be built: {e:?}");
+    }
     let (smep, smap) = cpu::enable_user_protection();
     let tlb = cpu::enable_tlb_tags();
     syscall::init();
@@ -114,9 +121,8 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
         if smap { "on" } else { "absent" }
     );
     kprintln!(
-        "address spaces: PCID {}, global kernel pages {}",
-        if tlb.pcid { "on" } else { "absent" },
-        if tlb.global_pages { "on" } else { "absent" }
+        "address spaces: PCID {}, kernel and user page tables apart (no global pages)",
+        if tlb.pcid { "on" } else { "absent" }
     );
     let programs: alloc::vec::Vec<&str> = crate::ramdisk::names().collect();
     kprintln!("ramdisk: {} program(s): {}", programs.len(), programs.join(" "));

@@ -58,43 +58,33 @@ pub fn smap_enabled() -> bool {
     SMAP.load(Ordering::SeqCst)
 }
 
-/// CPUID leaf 1, EDX bit 13: global pages (CR4.PGE).
-pub const CPUID_1_EDX_PGE: u32 = 1 << 13;
 /// CPUID leaf 1, ECX bit 17: process-context identifiers (CR4.PCIDE).
 pub const CPUID_1_ECX_PCID: u32 = 1 << 17;
 /// CPUID leaf 7 sub-leaf 0, EBX bit 10: INVPCID. Only reported: the kernel
 /// flushes a PCID by loading it (`memory::tlb`), which needs no INVPCID.
 pub const CPUID_7_EBX_INVPCID: u32 = 1 << 10;
 
-static GLOBAL_PAGES: AtomicBool = AtomicBool::new(false);
 static PCID: AtomicBool = AtomicBool::new(false);
 
 /// What [`enable_tlb_tags`] turned on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TlbTags {
-    /// CR4.PGE: TLB entries of global pages survive CR3 writes.
-    pub global_pages: bool,
     /// CR4.PCIDE: CR3 carries a PCID, and a CR3 write may keep the TLB.
     pub pcid: bool,
 }
 
-/// Turns on global pages and PCIDs where the CPU has them (the rules that
-/// make both safe are in `memory::tlb`). Call once at boot, with the
-/// kernel's own table active and before any other is loaded: PCIDE may
-/// only be set with CR3's bits 11:0 clear, and every entry cached until
-/// then is tagged PCID 0, the kernel table's.
+/// Turns on PCIDs where the CPU has them (the rules that make them safe
+/// are in `memory::tlb`), and turns global pages off: with page-table
+/// isolation (`memory::isolation`) no kernel translation may outlive the
+/// switch to ring 3's view, which a global one would. Call once at boot,
+/// with the kernel's own table active and before any other is loaded:
+/// PCIDE may only be set with CR3's bits 11:0 clear, and every entry cached
+/// until then is tagged PCID 0, the kernel table's.
 pub fn enable_tlb_tags() -> TlbTags {
     let leaf1 = core::arch::x86_64::__cpuid(1);
-    let tags = TlbTags {
-        global_pages: leaf1.edx & CPUID_1_EDX_PGE != 0,
-        pcid: leaf1.ecx & CPUID_1_ECX_PCID != 0,
-    };
-    if tags.global_pages {
-        // SAFETY: the CPU has PGE; turning it on flushes the whole TLB, and
-        // from then on only kernel-half pages are global (`paging.rs`; user
-        // mappings never are: `address_space.rs`).
-        unsafe { Cr4::update(|f| f.insert(Cr4Flags::PAGE_GLOBAL)) };
-    }
+    let tags = TlbTags { pcid: leaf1.ecx & CPUID_1_ECX_PCID != 0 };
+    // SAFETY: clearing PGE flushes the whole TLB and changes no mapping.
+    unsafe { Cr4::update(|f| f.remove(Cr4Flags::PAGE_GLOBAL)) };
     if tags.pcid {
         let (pml4, low) = Cr3::read_raw();
         if low != 0 {
@@ -103,18 +93,13 @@ pub fn enable_tlb_tags() -> TlbTags {
             unsafe { Cr3::write(pml4, Cr3Flags::empty()) };
         }
         // SAFETY: the CPU has PCIDs, the kernel runs in long mode and CR3's
-        // bits 11:0 are clear (above); from here on every CR3 write goes
-        // through `address_space::load`, which puts a tag in them.
+        // bits 11:0 are clear (above); from here on every CR3 value is a
+        // `Root`'s (`address_space::load`, the crossings of
+        // `memory::isolation`), which puts a tag in them.
         unsafe { Cr4::update(|f| f.insert(Cr4Flags::PCID)) };
     }
-    GLOBAL_PAGES.store(tags.global_pages, Ordering::SeqCst);
     PCID.store(tags.pcid, Ordering::SeqCst);
     tags
-}
-
-/// True if CR4.PGE is on (global kernel pages).
-pub fn global_pages_enabled() -> bool {
-    GLOBAL_PAGES.load(Ordering::Relaxed)
 }
 
 /// True if CR4.PCIDE is on.

@@ -37,22 +37,20 @@ const IST_SIZE: usize = 32 << 10;
 /// The unmapped bottom page of each interrupt stack.
 const GUARD_SIZE: usize = 4096;
 
-/// The TSS, written after loading: the CPU reads `rsp0` and the IST at
-/// every entry, and `set_kernel_stack` updates `rsp0` on thread switches.
-#[repr(transparent)]
+/// The TSS, written after loading: the CPU reads `rsp0` (the entry area's
+/// trampoline stack) and the IST at every entry. Page-aligned and padded:
+/// the entry area maps its page for ring 3's view, which must show nothing
+/// else.
+#[repr(C, align(4096))]
 struct TssCell(UnsafeCell<TaskStateSegment>);
 
 // SAFETY: written only with interrupts masked on the one CPU that uses it
 // (`init`, `set_kernel_stack`); otherwise read by the CPU alone.
 unsafe impl Sync for TssCell {}
 
-/// Exported so the system-call entry can load `rsp0` (at offset 4) itself.
-#[unsafe(export_name = "lazarus_tss")]
+
 static TSS: TssCell = TssCell(UnsafeCell::new(TaskStateSegment::new()));
 
-/// Offset of `rsp0` in the TSS (Intel SDM Vol. 3A, figure 8-11), which the
-/// assembly in `syscall` and `usermode` relies on.
-const _: () = assert!(core::mem::offset_of!(TaskStateSegment, privilege_stack_table) == 4);
 
 #[repr(C, align(4096))]
 struct InterruptStacks(UnsafeCell<[[u8; IST_SIZE]; IST_COUNT]>);
@@ -62,7 +60,11 @@ struct InterruptStacks(UnsafeCell<[[u8; IST_SIZE]; IST_COUNT]>);
 unsafe impl Sync for InterruptStacks {}
 
 static STACKS: InterruptStacks = InterruptStacks(UnsafeCell::new([[0; IST_SIZE]; IST_COUNT]));
-static GDT: spin::Once<(GlobalDescriptorTable, Selectors)> = spin::Once::new();
+/// The GDT, page-aligned and padded as the TSS is.
+#[repr(C, align(4096))]
+struct GdtPage(spin::Once<(GlobalDescriptorTable, Selectors)>);
+
+static GDT: GdtPage = GdtPage(spin::Once::new());
 
 /// The segment selectors the kernel uses.
 #[derive(Clone, Copy, Debug)]
@@ -93,9 +95,12 @@ pub fn init() {
             // Stacks grow down: the entry holds the top (end) of each stack.
             tss.interrupt_stack_table[i] = VirtAddr::new(stack_base(i) + IST_SIZE as u64);
         }
+        // Interrupts from ring 3 land on the entry area's trampoline, which
+        // moves them to the thread's entry stack.
+        tss.privilege_stack_table[0] = VirtAddr::new(crate::memory::isolation::trampoline_top());
         &*TSS.0.get()
     };
-    let (gdt, sel) = GDT.call_once(|| {
+    let (gdt, sel) = GDT.0.call_once(|| {
         let mut gdt = GlobalDescriptorTable::new();
         let kernel_code = gdt.append(Descriptor::kernel_code_segment());
         let kernel_data = gdt.append(Descriptor::kernel_data_segment());
@@ -116,18 +121,26 @@ pub fn init() {
     }
 }
 
-/// Sets the stack the CPU switches to on an interrupt or exception from
-/// ring 3 (`rsp0`). Called with interrupts masked, on every thread switch.
+/// Sets the stack entries from ring 3 (interrupts, exceptions, `syscall`)
+/// of the running thread put their frames on. Called with interrupts
+/// masked, on every thread switch.
 pub fn set_kernel_stack(top: u64) {
-    // SAFETY: an 8-byte store into the TSS (at offset 4: the TSS is packed,
-    // so unaligned), with interrupts masked on the only CPU; the CPU reads
-    // the field only at ring changes.
-    unsafe { (&raw mut (*TSS.0.get()).privilege_stack_table[0]).write_unaligned(VirtAddr::new(top)) };
+    crate::memory::isolation::set_entry_stack(top);
+}
+
+/// What of the GDT, TSS and interrupt stacks the CPU reads while ring 3
+/// runs: the entry area maps them in ring 3's view.
+pub fn entry_area_ranges() -> [core::ops::Range<u64>; 3] {
+    fn range<T>(value: &T) -> core::ops::Range<u64> {
+        let start = value as *const T as u64;
+        start..start + core::mem::size_of::<T>() as u64
+    }
+    [range(&TSS), range(&GDT), range(&STACKS)]
 }
 
 /// The selectors (after `init`).
 pub fn selectors() -> Selectors {
-    GDT.get().expect("gdt::init runs first").1
+    GDT.0.get().expect("gdt::init runs first").1
 }
 
 /// Unmaps the lowest page of every interrupt stack, making it a guard page.

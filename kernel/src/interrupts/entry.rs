@@ -2,7 +2,9 @@
 //! leaves the same [`TrapFrame`] for the Rust dispatcher.
 //!
 //! A stub pushes a zero error code where the CPU pushes none, then its vector
-//! number, and jumps to the common entry, which saves all general registers,
+//! number, and jumps to the common entry (through the entry area's
+//! `lazarus_pti_trap`, which loads the kernel's view of the address space
+//! if the trap came from ring 3), which saves all general registers,
 //! calls [`super::dispatch::trap_dispatch`] with a pointer to the frame, and
 //! restores everything from the frame (which handlers may have rewritten)
 //! before `iretq`. Stubs are 16-byte aligned and 16 bytes apart, so stub `i`
@@ -15,22 +17,27 @@ pub const STUB_ALIGN: u64 = 16;
 
 macro_rules! trap_stubs {
     ($($vec:literal $kind:ident),* $(,)?) => {
+        // In the entry area (`memory/isolation.rs`): page-aligned and
+        // padded, so they share their pages with nothing else.
         core::arch::global_asm!(
             ".pushsection .text.lazarus_trap_stubs, \"ax\"",
-            ".balign 16",
+            ".balign 4096",
             ".global lazarus_trap_stubs",
             "lazarus_trap_stubs:",
             $(trap_stubs!(@stub $vec $kind),)*
+            ".balign 4096",
+            ".global lazarus_trap_stubs_end",
+            "lazarus_trap_stubs_end:",
             ".popsection",
         );
         /// The vectors that have a stub, in stub order.
         pub const STUB_VECTORS: &[u8] = &[$($vec),*];
     };
     (@stub $vec:literal err) => {
-        concat!(".balign 16\n push ", stringify!($vec), "\n jmp lazarus_trap_common")
+        concat!(".balign 16\n push ", stringify!($vec), "\n jmp lazarus_pti_trap")
     };
     (@stub $vec:literal noerr) => {
-        concat!(".balign 16\n push 0\n push ", stringify!($vec), "\n jmp lazarus_trap_common")
+        concat!(".balign 16\n push 0\n push ", stringify!($vec), "\n jmp lazarus_pti_trap")
     };
 }
 
@@ -84,6 +91,9 @@ core::arch::global_asm!(
     "    pop rdx",
     "    pop rcx",
     "    pop rbx",
+    // Back to ring 3: through the entry area, which loads the user view.
+    "    test byte ptr [rsp + 32], 3",
+    "    jnz lazarus_pti_iret",
     "    pop rax",
     // Drop the vector and the error code.
     "    add rsp, 16",
@@ -94,6 +104,12 @@ core::arch::global_asm!(
 
 unsafe extern "C" {
     static lazarus_trap_stubs: u8;
+    static lazarus_trap_stubs_end: u8;
+}
+
+/// Where the stubs are (for the entry area's tables).
+pub fn stubs_range() -> core::ops::Range<u64> {
+    (&raw const lazarus_trap_stubs as u64)..(&raw const lazarus_trap_stubs_end as u64)
 }
 
 /// The address of the stub for each stubbed vector.

@@ -11,7 +11,9 @@ use crate::gdt;
 /// Number of vectors on x86.
 const VECTORS: usize = 256;
 
-#[repr(C, align(16))]
+/// Page-aligned: the entry area maps it in ring 3's view (the CPU reads it
+/// at every interrupt), which must show nothing else.
+#[repr(C, align(4096))]
 struct Idt([Gate; VECTORS]);
 
 static IDT: spin::Once<Idt> = spin::Once::new();
@@ -66,4 +68,13 @@ pub fn load_page_fault_on_current_stack() {
 /// The gate of `vector` in the main IDT.
 pub fn gate(vector: u8) -> Option<Gate> {
     IDT.get().map(|idt| idt.0[usize::from(vector)])
+}
+
+/// The IDTs' memory (for the entry area).
+pub fn entry_area_ranges() -> [core::ops::Range<u64>; 2] {
+    fn range(idt: &'static spin::Once<Idt>) -> core::ops::Range<u64> {
+        let start = idt as *const spin::Once<Idt> as u64;
+        start..start + core::mem::size_of::<spin::Once<Idt>>() as u64
+    }
+    [range(&IDT), range(&IDT_PAGE_FAULT_ON_CURRENT_STACK)]
 }

@@ -33,8 +33,7 @@ pub static GROUP: Group = Group {
         Case { name: "a_page_unmapped_while_inactive_is_gone_after_the_switch_back", run: unmapped_while_inactive },
         Case { name: "a_grant_revoked_while_inactive_is_gone_after_the_switch_back", run: revoked_while_inactive },
         Case { name: "a_reused_pcid_does_not_see_the_old_space", run: a_reused_pcid_does_not_see_the_old_space },
-        Case { name: "kernel_pages_are_global_and_their_unmap_reaches_every_space", run: global_kernel_unmap },
-        Case { name: "a_non_global_kernel_unmap_flushes_every_space", run: non_global_kernel_unmap },
+        Case { name: "no_kernel_page_is_global_and_a_kernel_unmap_flushes_every_space", run: kernel_unmap },
         Case { name: "user_pages_are_never_global", run: user_pages_are_never_global },
     ],
 };
@@ -116,21 +115,18 @@ fn space_holding(value: u64) -> AddressSpace {
 fn pcid_is_on_exactly_when_the_cpu_has_it() {
     let leaf1 = core::arch::x86_64::__cpuid(1);
     let has_pcid = leaf1.ecx & cpu::CPUID_1_ECX_PCID != 0;
-    let has_pge = leaf1.edx & cpu::CPUID_1_EDX_PGE != 0;
     let has_invpcid = core::arch::x86_64::__cpuid_count(7, 0).ebx & cpu::CPUID_7_EBX_INVPCID != 0;
     let cr4 = Cr4::read();
     crate::kprintln!(
-        "  cpu: PCID {}, INVPCID {}, PGE {}; CR4.PCIDE {}, CR4.PGE {}",
+        "  cpu: PCID {}, INVPCID {}; CR4.PCIDE {}, CR4.PGE {}",
         has_pcid,
         has_invpcid,
-        has_pge,
         cr4.contains(Cr4Flags::PCID),
         cr4.contains(Cr4Flags::PAGE_GLOBAL)
     );
     assert_eq!(cr4.contains(Cr4Flags::PCID), has_pcid);
     assert_eq!(cpu::pcid_enabled(), has_pcid);
-    assert_eq!(cr4.contains(Cr4Flags::PAGE_GLOBAL), has_pge);
-    assert_eq!(cpu::global_pages_enabled(), has_pge);
+    assert!(!cr4.contains(Cr4Flags::PAGE_GLOBAL), "no global pages (page-table isolation)");
 }
 
 fn each_space_has_a_pcid_of_its_own() {
@@ -241,25 +237,19 @@ fn kernel_unmap_seen_from(space: &AddressSpace, flags: PageTableFlags) -> bool {
     pending
 }
 
-fn global_kernel_unmap() {
-    assert!(KERNEL_DATA.contains(PageTableFlags::GLOBAL));
+fn kernel_unmap() {
+    // No global translation may outlive the switch to ring 3's view.
+    assert!(!KERNEL_DATA.contains(PageTableFlags::GLOBAL));
+    assert!(!Cr4::read().contains(Cr4Flags::PAGE_GLOBAL), "CR4.PGE is off");
     let page = scratch();
     let frame = paging::map_fresh(page, KERNEL_DATA).expect("map");
-    assert!(paging::flags_of(page.start_address()).expect("mapped").contains(PageTableFlags::GLOBAL));
+    assert!(!paging::flags_of(page.start_address()).expect("mapped").contains(PageTableFlags::GLOBAL));
     // SAFETY: the test's scratch page.
     unsafe { paging::unmap(page) }.expect("unmap");
     frames::free(frame).expect("free");
     let space = space_holding(OLD);
     let pending = kernel_unmap_seen_from(&space, KERNEL_DATA);
-    // With PGE, `invlpg` reached the global entry under every PCID: no
-    // space needs a flush. Without, every space does.
-    assert_eq!(pending, !cpu::global_pages_enabled());
-}
-
-fn non_global_kernel_unmap() {
-    let space = space_holding(OLD);
-    let pending = kernel_unmap_seen_from(&space, KERNEL_DATA - PageTableFlags::GLOBAL);
-    assert!(pending, "a non-global kernel entry may survive under any PCID");
+    assert!(pending, "a kernel entry may survive under any PCID: every space flushes");
 }
 
 fn user_pages_are_never_global() {

@@ -33,6 +33,7 @@ pub static GROUP: Group = Group {
         Case { name: "debug_write_returns_its_length", run: debug_write_works },
         Case { name: "bad_syscall_arguments_get_typed_errors", run: bad_arguments },
         Case { name: "user_read_of_kernel_memory_ends_the_process", run: reads_kernel_memory },
+        Case { name: "ring_3_sees_only_the_entry_area_of_the_kernel", run: sees_only_the_entry_area },
         Case { name: "user_write_to_its_code_ends_the_process", run: writes_code },
         Case { name: "user_execute_of_stack_ends_the_process_nx", run: executes_stack },
         Case { name: "user_privileged_instruction_ends_the_process", run: privileged_instruction },
@@ -106,11 +107,14 @@ core::arch::global_asm!(
     ".global lazarus_up_call_end",
     "lazarus_up_call_end:",
     // Reads the kernel heap.
+    // Reads the word at the address in its last eight bytes (the kernel
+    // heap, unless a test writes another there).
     ".global lazarus_up_read_kernel",
     "lazarus_up_read_kernel:",
-    "    movabs rax, {heap}",
+    "    mov rax, [rip + 2f]",
     "    mov rax, [rax]",
     "    ud2",
+    "2:  .quad {heap}",
     ".global lazarus_up_read_kernel_end",
     "lazarus_up_read_kernel_end:",
     // Writes its own (read-only) code.
@@ -282,7 +286,43 @@ fn reads_kernel_memory() {
     assert_eq!(r.vector, 14);
     assert_eq!(r.cr2, Some(HEAP_START));
     let code = PageFaultCode(r.frame.error_code);
-    assert!(code.user() && code.present() && !code.write(), "{code}");
+    // Not even mapped in ring 3's view of the address space.
+    assert!(code.user() && !code.present() && !code.write(), "{code}");
+}
+
+/// The page-fault error code of a user read of `addr`.
+fn user_read_fault(addr: u64) -> PageFaultCode {
+    let mut code = alloc::vec::Vec::from(program!(lazarus_up_read_kernel, lazarus_up_read_kernel_end));
+    let at = code.len() - 8;
+    code[at..].copy_from_slice(&addr.to_le_bytes());
+    let r = fault(run(&code));
+    assert_eq!((r.vector, r.cr2), (14, Some(addr)), "a page fault at the address read");
+    PageFaultCode(r.frame.error_code)
+}
+
+/// Page-table isolation: ring 3's view of the kernel is the entry area
+/// alone. Its pages are there (supervisor-only: a protection violation);
+/// the kernel's code, heap, thread stacks and map of physical memory are
+/// not mapped at all (with the kernel's view, each would be a protection
+/// violation too).
+fn sees_only_the_entry_area() {
+    let entry_area = [crate::memory::isolation::trampoline_top() - 8, crate::memory::isolation::syscall_entry()];
+    for addr in entry_area {
+        let code = user_read_fault(addr);
+        assert!(code.user() && code.present(), "entry area {addr:#x}: {code}");
+    }
+    let stack = thread::current_stack().expect("a test thread has a stack").start;
+    let elsewhere = [
+        HEAP_START,
+        stack,
+        sees_only_the_entry_area as *const () as u64,
+        crate::memory::frames::phys_offset().as_u64() + 0x10_0000,
+    ];
+    for addr in elsewhere {
+        assert!(crate::memory::paging::translate(x86_64::VirtAddr::new(addr)).is_some(), "{addr:#x} is mapped for the kernel");
+        let code = user_read_fault(addr);
+        assert!(code.user() && !code.present(), "kernel memory at {addr:#x} is in ring 3's view: {code}");
+    }
 }
 
 fn writes_code() {

@@ -26,6 +26,7 @@ use x86_64::structures::paging::{
 use x86_64::{PhysAddr, VirtAddr};
 
 use super::frames::{self, phys_to_virt, KernelFrames};
+use super::isolation;
 use super::paging::MapError;
 use super::tlb;
 
@@ -47,6 +48,9 @@ const ENTRIES: usize = 512;
 #[derive(Debug)]
 pub struct AddressSpace {
     pml4: PhysFrame,
+    /// The level-4 table ring 3 runs on: the same user half, and of the
+    /// kernel only the entry area (`isolation.rs`).
+    user_view: PhysFrame,
     root: Root,
     pages: Vec<(Page, PhysFrame)>,
     pub(super) book: Book,
@@ -112,7 +116,8 @@ pub(super) fn user_flags(flags: PageTableFlags) -> PageTableFlags {
 pub(super) const USER_PARENTS: PageTableFlags =
     PageTableFlags::PRESENT.union(PageTableFlags::WRITABLE).union(PageTableFlags::USER_ACCESSIBLE);
 
-fn table(frame: PhysFrame) -> *mut PageTable {
+/// The page table in `frame`, through the physical-memory mapping.
+pub(super) fn table(frame: PhysFrame) -> *mut PageTable {
     phys_to_virt(frame.start_address()).as_mut_ptr()
 }
 
@@ -120,6 +125,10 @@ impl AddressSpace {
     /// An empty user half over the shared kernel half.
     pub fn new() -> Result<Self, MapError> {
         let pml4 = frames::alloc_zeroed().ok_or(MapError::OutOfFrames)?;
+        let Some(user_view) = frames::alloc_zeroed() else {
+            let _ = frames::free(pml4);
+            return Err(MapError::OutOfFrames);
+        };
         // SAFETY: both tables are mapped at the physical-memory offset; the
         // new one is ours alone, the kernel's is only read.
         unsafe {
@@ -128,8 +137,15 @@ impl AddressSpace {
                 new[i] = kernel[i].clone();
             }
         }
+        isolation::fill_user_view(user_view);
         let pcid = tlb::alloc();
-        Ok(Self { pml4, root: root_of(pml4, pcid), pages: Vec::new(), book: Book::new() })
+        Ok(Self { pml4, user_view, root: root_of(pml4, pcid), pages: Vec::new(), book: Book::new() })
+    }
+
+    /// Gives ring 3's view the level-4 entries of the user addresses
+    /// `start..=last` again: after a mapping there, which may have added one.
+    pub(super) fn mirror(&self, start: u64, last: u64) {
+        isolation::mirror_user_half(self.pml4, self.user_view, start, last);
     }
 
     pub(super) fn mapper(&mut self) -> OffsetPageTable<'_> {
@@ -158,6 +174,7 @@ impl AddressSpace {
             }
         }
         self.pages.push((page, frame));
+        self.mirror(page.start_address().as_u64(), page.start_address().as_u64());
         Ok(frame)
     }
 
@@ -192,6 +209,12 @@ impl AddressSpace {
     pub(super) fn is_active(&self) -> bool {
         Cr3::read().0 == self.pml4
     }
+
+    /// The level-4 table ring 3 runs on (see `isolation.rs`), with the
+    /// space's PCID: the crossings load it, flushing that PCID.
+    pub fn user_root(&self) -> Root {
+        root_of(self.user_view, self.root.pcid())
+    }
 }
 
 impl Drop for AddressSpace {
@@ -205,6 +228,9 @@ impl Drop for AddressSpace {
         // nothing else refers to them; the kernel half is shared and kept.
         unsafe { free_tables(self.pml4, 4, KERNEL_HALF) };
         let _ = frames::free(self.pml4);
+        // Its user half is the tables just freed; its kernel half is the
+        // entry area's, shared and kept.
+        let _ = frames::free(self.user_view);
         // Marked stale as it is freed: entries it still tags are flushed by
         // the first load of whichever space gets it next.
         tlb::free(self.root.pcid());
@@ -262,6 +288,8 @@ pub unsafe fn map_into_active(page: Page, frame: PhysFrame, flags: PageTableFlag
     // in the private user half of the running process.
     let flush = unsafe { mapper.map_to_with_table_flags(page, frame, user_flags(flags), USER_PARENTS, &mut KernelFrames) }?;
     flush.flush();
+    let at = page.start_address().as_u64();
+    isolation::mirror_user_half(Cr3::read().0, isolation::active_user_view(), at, at);
     Ok(())
 }
 

@@ -6,6 +6,7 @@ pub mod address_space;
 pub mod dma;
 pub mod frames;
 pub mod heap;
+pub mod isolation;
 pub mod paging;
 pub mod process_memory;
 pub mod tlb;

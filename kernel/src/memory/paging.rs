@@ -5,9 +5,9 @@
 //! errors. Lock order: this module's lock, then the frame allocator's.
 //!
 //! The kernel half is shared by every address space, so its TLB entries
-//! live under every PCID: the pages mapped here are global (one entry for
-//! all, which `invlpg` reaches whatever PCID is active), and unmapping a
-//! page that is not global marks every PCID stale (`tlb.rs`).
+//! live under every PCID; no kernel page is global (page-table isolation:
+//! none may outlive the switch to ring 3's view), so unmapping one marks
+//! every PCID stale (`tlb.rs`).
 
 use kernel_logic::layout::{MMIO_SIZE, MMIO_START};
 use x86_64::registers::control::Cr3;
@@ -62,13 +62,9 @@ impl From<UnmapError> for MapError {
     }
 }
 
-/// Flags of ordinary kernel data: present, writable, never executed, and
-/// global (the kernel half is the same in every address space; the bit is
-/// ignored without CR4.PGE).
-pub const KERNEL_DATA: PageTableFlags = PageTableFlags::PRESENT
-    .union(PageTableFlags::WRITABLE)
-    .union(PageTableFlags::NO_EXECUTE)
-    .union(PageTableFlags::GLOBAL);
+/// Flags of ordinary kernel data: present, writable, never executed (and
+/// not global: see `cpu::enable_tlb_tags`).
+pub const KERNEL_DATA: PageTableFlags = PageTableFlags::PRESENT.union(PageTableFlags::WRITABLE).union(PageTableFlags::NO_EXECUTE);
 
 /// Takes over the active page tables.
 ///
@@ -118,20 +114,16 @@ pub fn map_fresh(page: Page, flags: PageTableFlags) -> Result<PhysFrame, MapErro
 }
 
 /// Unmaps `page` and returns the frame it mapped (not freed). The TLB entry
-/// goes under every PCID: `invlpg` if the page was global, and every PCID
-/// marked stale if not.
+/// goes under every PCID: `invlpg` for the active one, and every PCID
+/// marked stale.
 ///
 /// # Safety
 /// Nothing may still use the page.
 pub unsafe fn unmap(page: Page) -> Result<PhysFrame, MapError> {
     with_mapper(|m| {
-        let flags = match m.translate(page.start_address()) {
-            TranslateResult::Mapped { flags, .. } => flags,
-            _ => PageTableFlags::empty(),
-        };
         let (frame, flush) = m.unmap(page)?;
         flush.flush();
-        tlb::kernel_unmapped(flags);
+        tlb::kernel_unmapped();
         Ok(frame)
     })
 }

@@ -167,6 +167,7 @@ impl AddressSpace {
                 }
             }
         }
+        self.mirror(range.start(), range.start() + range.bytes() - 1);
         Ok(())
     }
 

@@ -1,5 +1,5 @@
-//! Keeping every address space's TLB entries true: each space's PCID, global
-//! kernel pages, and what each kind of mapping change must invalidate.
+//! Keeping every address space's TLB entries true: each space's PCID, and
+//! what each kind of mapping change must invalidate.
 //!
 //! With CR4.PCIDE on (`cpu::enable_tlb_tags`), a CR3 write keeps the TLB:
 //! entries are tagged with the PCID of the space that made them, and those
@@ -12,8 +12,7 @@
 //! | a page of the active space | `invlpg` (the `x86_64` mapper's flush) |
 //! | a page of a space not active (a grant's end in its receiver) | [`space_changed`]: the space's next load flushes its tag |
 //! | a space dropped (its pages, tables and tag freed) | the tag is marked stale when freed, so its next owner's first load flushes it |
-//! | a kernel-half page that is global (everything `paging.rs` maps, with CR4.PGE on) | `invlpg`, which reaches global entries under every tag |
-//! | a kernel-half page that is not global (the bootloader's, or no PGE) | `invlpg` and [`kernel_unmapped`]: every tag is marked stale |
+//! | a kernel-half page (no kernel page is global: page-table isolation) | `invlpg` and [`kernel_unmapped`]: every tag is marked stale |
 //!
 //! Making a mapping present needs nothing: the CPU caches no translation
 //! for a page that is not present. Page tables are freed only with their
@@ -22,15 +21,17 @@
 //! Loads and invalidations never race: loads run with interrupts masked,
 //! and the kernel runs on one CPU (so there is no shootdown either).
 //!
+//! Ring 3 runs on a second table of its space (`isolation.rs`) with the
+//! same tag; loading it always flushes the tag, so no kernel translation
+//! stays cached while ring 3 runs.
+//!
 //! Without PCIDs every CR3 write flushes all entries that are not global;
 //! the marks are still kept (the same code runs either way, so the
 //! in-kernel tests check the rules on CPUs without PCIDs too) and simply
 //! do not change what is written.
 
 use kernel_logic::pcid::{Pcid, PcidTable};
-use x86_64::structures::paging::PageTableFlags;
 
-use crate::cpu;
 
 /// Every space's PCID and its stale mark.
 static PCIDS: PcidTable = PcidTable::new();
@@ -53,13 +54,11 @@ pub(super) fn space_changed(pcid: Pcid) {
     PCIDS.invalidate(pcid);
 }
 
-/// A kernel-half page that had `flags` was unmapped, and `invlpg`ed. If it
-/// was not global, entries for it may remain under other tags: every tag is
-/// marked stale.
-pub(super) fn kernel_unmapped(flags: PageTableFlags) {
-    if !(flags.contains(PageTableFlags::GLOBAL) && cpu::global_pages_enabled()) {
-        PCIDS.invalidate_all();
-    }
+/// A kernel-half page was unmapped, and `invlpg`ed: entries for it may
+/// remain under other tags (no kernel page is global: see
+/// `cpu::enable_tlb_tags`), so every tag is marked stale.
+pub(super) fn kernel_unmapped() {
+    PCIDS.invalidate_all();
 }
 
 /// For a load of `pcid`: true if the load must flush the tag (the mark is

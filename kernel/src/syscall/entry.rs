@@ -3,12 +3,12 @@
 //!
 //! `syscall` leaves the user's RSP in place, the return address in RCX and
 //! the user's RFLAGS in R11, with RFLAGS masked by `IA32_FMASK` (interrupts,
-//! direction, trap and alignment-check flags cleared). The entry switches to
-//! the thread's kernel entry stack — the `rsp0` of the TSS, which
-//! `usermode` keeps pointing just below the kernel frames of the process's
-//! thread — saves the user state in a [`SyscallFrame`], and calls the
-//! dispatcher. One CPU only: the user RSP passes through a static scratch
-//! word while interrupts are masked.
+//! direction, trap and alignment-check flags cleared). The entry area
+//! (`memory/isolation.rs`) loads the kernel's view of the address space and
+//! switches to the thread's kernel entry stack, which `usermode` keeps just
+//! below the kernel frames of the process's thread; the entry here saves
+//! the user state in a [`SyscallFrame`] and calls the dispatcher. The way
+//! out goes back through the entry area, which loads the user view.
 //!
 //! `call` and `reply_recv` first try the IPC fast path
 //! (`thread::ipc::fast_path`; `recv` passes through it to the dispatcher,
@@ -119,11 +119,10 @@ const KERNEL_RFLAGS: u64 = 0x2;
 
 core::arch::global_asm!(
     ".pushsection .text.lazarus_syscall, \"ax\"",
+    // From `lazarus_pti_syscall`, on the entry stack, the user's RSP
+    // pushed already.
     ".global lazarus_syscall_entry",
     "lazarus_syscall_entry:",
-    "    mov [rip + lazarus_syscall_user_rsp], rsp",
-    "    mov rsp, [rip + lazarus_tss + 4]",
-    "    push qword ptr [rip + lazarus_syscall_user_rsp]",
     "    push rcx",
     "    push r11",
     "    push rax",
@@ -147,19 +146,10 @@ core::arch::global_asm!(
     "    mov rsp, rbx",
     "    pop rbx",
     "    cli",
-    // Restores the SyscallFrame at RSP and returns to ring 3.
+    // Restores the SyscallFrame at RSP and returns to ring 3 (through the
+    // entry area, which loads the user view).
     "lazarus_syscall_exit:",
-    "    pop r9",
-    "    pop r8",
-    "    pop r10",
-    "    pop rdx",
-    "    pop rsi",
-    "    pop rdi",
-    "    pop rax",
-    "    pop r11",
-    "    pop rcx",
-    "    pop rsp",
-    "    sysretq",
+    "    jmp lazarus_pti_sysret",
     // `call`, `recv`, `reply_recv`: complete the IpcFrame (RCX and R11
     // are saved already, so free to use).
     "2:",
@@ -219,11 +209,6 @@ core::arch::global_asm!(
     "    cli",
     "    jmp lazarus_syscall_exit",
     ".popsection",
-    ".pushsection .bss.lazarus_syscall_user_rsp, \"aw\", @nobits",
-    ".balign 8",
-    "lazarus_syscall_user_rsp:",
-    "    .quad 0",
-    ".popsection",
     dispatch = sym super::dispatch::syscall_dispatch,
     fast_path = sym crate::thread::ipc::fast_path,
     resume = sym crate::thread::ipc::resume_blocked,
@@ -233,17 +218,13 @@ core::arch::global_asm!(
     head = const IPC_FRAME_HEAD,
 );
 
-unsafe extern "C" {
-    fn lazarus_syscall_entry();
-}
-
 /// Enables `syscall`/`sysret` and points them at the entry.
 pub fn init() {
     let sel = gdt::selectors();
     if let Err(e) = Star::write(sel.user_code, sel.user_data, sel.kernel_code, sel.kernel_data) {
         panic!("GDT order does not suit sysret: {e}");
     }
-    LStar::write(VirtAddr::new(lazarus_syscall_entry as *const () as u64));
+    LStar::write(VirtAddr::new(crate::memory::isolation::syscall_entry()));
     SFMask::write(RFlags::INTERRUPT_FLAG | RFlags::DIRECTION_FLAG | RFlags::TRAP_FLAG | RFlags::ALIGNMENT_CHECK);
     // SAFETY: enabling the syscall extension only makes `syscall` usable;
     // its entry and segments are set above.

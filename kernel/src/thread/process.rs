@@ -38,6 +38,7 @@ use kernel_logic::pcid::Root;
 use super::ipc::{self, Handle};
 use super::scheduler::{self, switch_to, FaultPolicy, Threads, THREADS};
 use crate::memory::address_space::{self, kernel_root, AddressSpace};
+use crate::memory::isolation;
 use crate::usermode::UserExit;
 
 /// A process's identity: the id of its main thread.
@@ -78,6 +79,8 @@ pub(super) struct UserThread {
     /// The process's top-level page table with its PCID (the switch path
     /// loads it).
     pub(super) root: Root,
+    /// Its user view, which ring 3 runs on (`memory::isolation`).
+    pub(super) user_root: Root,
     /// Its process ends: it must not return to ring 3.
     pub(super) stop: bool,
     /// Where its CPU exceptions go, if it registered a handler.
@@ -89,8 +92,9 @@ pub(super) struct UserThread {
 }
 
 impl UserThread {
-    fn new(process: ProcessId, root: Root) -> Self {
-        Self { process, saved_rsp: 0, root, stop: false, fault_handler: None, exit_code: 0, joining: None }
+    fn new(process: ProcessId, space: &AddressSpace) -> Self {
+        let (root, user_root) = (space.root(), space.user_root());
+        Self { process, saved_rsp: 0, root, user_root, stop: false, fault_handler: None, exit_code: 0, joining: None }
     }
 }
 
@@ -126,7 +130,8 @@ pub fn attach_user(space: AddressSpace, handles: &[Handle], image: Option<&'stat
         let mut guard = THREADS.lock();
         let t = guard.as_mut().expect("threads exist");
         let me = t.sched.current();
-        let root = space.root();
+        let user = UserThread::new(me, &space);
+        let (root, user_root) = (user.root, user.user_root);
         let process = Process {
             space,
             handles: handles.to_vec(),
@@ -139,12 +144,13 @@ pub fn attach_user(space: AddressSpace, handles: &[Handle], image: Option<&'stat
         };
         t.processes.insert(me, process);
         let th = t.table.get_mut(&me).expect("current thread");
-        let user = th.user.insert(UserThread::new(me, root));
+        let user = th.user.insert(user);
         let slot: *mut u64 = &mut user.saved_rsp;
         // SAFETY: the space is live (its process is in the table) and its
         // kernel half is the kernel's (see `AddressSpace::new`), so
         // everything the kernel uses stays mapped; interrupts are masked.
         unsafe { address_space::load(root) };
+        isolation::set_views(root, user_root);
         slot
     })
 }
@@ -268,6 +274,8 @@ pub fn detach_thread() {
         // (the process's space may be dropped as soon as the lock is free);
         // interrupts are masked.
         unsafe { address_space::load(kernel_root()) };
+        // No way back to ring 3 may name the process's tables any more.
+        isolation::set_views(kernel_root(), kernel_root());
         me
     });
     crate::usermode::supervise::release(me);
@@ -311,6 +319,8 @@ pub fn detach_user() -> (AddressSpace, UserExit) {
         // SAFETY: the kernel's own table maps everything the kernel uses;
         // interrupts are masked.
         unsafe { address_space::load(kernel_root()) };
+        // No way back to ring 3 may name the process's tables any more.
+        isolation::set_views(kernel_root(), kernel_root());
         let ending = process.ending.unwrap_or(UserExit::Exited(i64::from(process.last_code)));
         (pid, process.space, ending)
     });
@@ -330,7 +340,7 @@ pub fn detach_user() -> (AddressSpace, UserExit) {
 pub fn create_thread(body: alloc::boxed::Box<dyn FnOnce() + Send>) -> Result<ThreadId, SyscallError> {
     // Checked once before the stack is made (outside the lock), and again
     // when the thread is added.
-    fn room(t: &mut Threads) -> Result<(ProcessId, Root, alloc::string::String), SyscallError> {
+    fn room(t: &mut Threads) -> Result<(ProcessId, UserThread, alloc::string::String), SyscallError> {
         let name = t.table.get(&t.sched.current()).map(|r| r.name.clone()).unwrap_or_default();
         let stopping = t.current_user().is_none_or(|u| u.stop);
         let (pid, process) = t.current_process().ok_or(SyscallError::PeerGone)?;
@@ -340,10 +350,10 @@ pub fn create_thread(body: alloc::boxed::Box<dyn FnOnce() + Send>) -> Result<Thr
         if process.live.len() + process.ended.len() >= THREADS_PER_PROCESS {
             return Err(SyscallError::QuotaExceeded);
         }
-        Ok((pid, process.space.root(), name))
+        Ok((pid, UserThread::new(pid, &process.space), name))
     }
-    let (pid, root, name) = interrupts::without_interrupts(|| room(THREADS.lock().as_mut().expect("threads exist")))?;
-    let record = scheduler::new_record(&name, FaultPolicy::Panic, body, Some(UserThread::new(pid, root))).map_err(|_| SyscallError::NoMemory)?;
+    let (pid, user, name) = interrupts::without_interrupts(|| room(THREADS.lock().as_mut().expect("threads exist")))?;
+    let record = scheduler::new_record(&name, FaultPolicy::Panic, body, Some(user)).map_err(|_| SyscallError::NoMemory)?;
     let added = interrupts::without_interrupts(|| {
         let mut guard = THREADS.lock();
         let t = guard.as_mut().expect("threads exist");

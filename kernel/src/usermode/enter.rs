@@ -18,9 +18,14 @@ core::arch::global_asm!(
     // rcx = user code selector, r8 = user data selector, r9 = the user's
     // first argument (its rdi).
     push_saved_context!(),
+    // Nothing may run on the trampoline stack but this crossing.
+    "    cli",
     "    mov [rdi], rsp",
     // Entries from ring 3 (interrupts and `syscall`) land just below.
-    "    mov [rip + lazarus_tss + 4], rsp",
+    "    mov [rip + lazarus_kernel_stack_top], rsp",
+    // The `iretq` frame goes on the entry area's trampoline stack, which
+    // the user view maps too.
+    "    lea rsp, [rip + lazarus_pti_stack_top]",
     "    push r8",
     "    push rdx",
     // User RFLAGS: interrupts on, nothing else (bit 1 always reads as one).
@@ -28,7 +33,6 @@ core::arch::global_asm!(
     "    push rcx",
     "    push rsi",
     // Leave no kernel values in registers the user can read.
-    "    xor eax, eax",
     "    xor ebx, ebx",
     "    xor ecx, ecx",
     "    xor edx, edx",
@@ -43,7 +47,8 @@ core::arch::global_asm!(
     "    xor r13d, r13d",
     "    xor r14d, r14d",
     "    xor r15d, r15d",
-    "    iretq",
+    // RAX too, once the entry area has loaded the user view with it.
+    "    jmp lazarus_pti_iret_fresh",
     ".global lazarus_resume_kernel",
     "lazarus_resume_kernel:",
     // rdi = the saved kernel stack pointer, rsi = the value to return.

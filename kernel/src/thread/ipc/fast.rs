@@ -66,6 +66,8 @@ struct Target {
     /// The top of its entry stack (the TSS's `rsp0`).
     rsp0: u64,
     root: Root,
+    /// The user view of its space, which the way back to ring 3 loads.
+    user_root: Root,
     unwind: *const ThreadState,
 }
 
@@ -143,8 +145,8 @@ fn transfer(t: &mut Threads, frame: &mut IpcFrame, is_call: bool) -> Option<Targ
         Some(peer) if peer.ipc.wait == their_wait && peer.ipc.delivered.is_none() => &mut **peer,
         _ => return undo(t, me, owed),
     };
-    let (rsp0, root) = match &peer.user {
-        Some(user) if !user.stop => (user.saved_rsp, user.root),
+    let (rsp0, root, user_root) = match &peer.user {
+        Some(user) if !user.stop => (user.saved_rsp, user.root, user.user_root),
         _ => return undo(t, me, owed),
     };
     if t.sched.hand_off(to).is_err() {
@@ -177,7 +179,7 @@ fn transfer(t: &mut Threads, frame: &mut IpcFrame, is_call: bool) -> Option<Targ
     peer.ipc.fast_frame = 0;
     FAST.fetch_add(1, Ordering::Relaxed);
     usermode::supervise::entered_kernel();
-    Some(Target { rsp, direct, rsp0, root, unwind: &*peer.unwind })
+    Some(Target { rsp, direct, rsp0, root, user_root, unwind: &*peer.unwind })
 }
 
 /// Takes back the caller's tentative block (the other side cannot take the
@@ -201,7 +203,8 @@ fn write_message(frame: &mut SyscallFrame, m: Message) {
 }
 
 /// What a switch does besides loading the stack: the entry stack of ring
-/// 3's next entries, the address space, the unwinder's thread state.
+/// 3's next entries, the address space (both views), the unwinder's thread
+/// state.
 #[inline(always)]
 fn switch_context(target: &Target) {
     gdt::set_kernel_stack(target.rsp0);
@@ -210,6 +213,7 @@ fn switch_context(target: &Target) {
     // kernel code and this stack stay mapped across the write; interrupts
     // are masked.
     unsafe { address_space::load(target.root) };
+    crate::memory::isolation::set_views(target.root, target.user_root);
     // SAFETY: the state is boxed in the target's thread record, which lives
     // while the thread runs; the next switch sets the next one.
     unsafe { thread_state::set_current(target.unwind) };
