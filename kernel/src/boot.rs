@@ -69,9 +69,9 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     }
     address_space::init();
     paging::reserve_kernel_areas();
-    let entry_area: [core::ops::Range<u64>; 6] = {
+    let entry_area: [core::ops::Range<u64>; 7] = {
         let ([tss, gdt, ists], [idt, idt_variant]) = (gdt::entry_area_ranges(), idt::entry_area_ranges());
-        [tss, gdt, ists, idt, idt_variant, crate::interrupts::entry::stubs_range()]
+        [tss, gdt, ists, idt, idt_variant, crate::interrupts::entry::stubs_range(), syscall::entry_range()]
     };
     if let Err(e) = crate::memory::isolation::init(&entry_area) {
         panic!("the entry area for ring 3 cannot be built: {e:?}");

@@ -306,7 +306,7 @@ fn user_read_fault(addr: u64) -> PageFaultCode {
 /// not mapped at all (with the kernel's view, each would be a protection
 /// violation too).
 fn sees_only_the_entry_area() {
-    let entry_area = [crate::memory::isolation::trampoline_top() - 8, crate::memory::isolation::syscall_entry()];
+    let entry_area = [crate::memory::isolation::trampoline_top() - 8, crate::syscall::entry_range().start];
     for addr in entry_area {
         let code = user_read_fault(addr);
         assert!(code.user() && code.present(), "entry area {addr:#x}: {code}");

@@ -13,9 +13,9 @@
 //! kernel runs, and the user view (the same user-half tables, and the
 //! entry area's tables, shared by every space, in the kernel half). The
 //! crossings switch CR3 between the two:
-//! - `syscall` enters at [`lazarus_pti_syscall`], which saves the user's
-//!   RSP, loads the kernel view and the thread's entry stack, and goes on
-//!   in the kernel's `syscall` entry; `lazarus_pti_sysret` is the way back.
+//! - the `syscall` entry (`syscall/entry.rs`, in the entry area too) saves
+//!   the user's RSP, loads the kernel view and the thread's entry stack;
+//!   its way back reads the whole frame, then loads the user view.
 //! - interrupts from ring 3 land on the trampoline stack (the TSS's `rsp0`)
 //!   or an interrupt stack; `lazarus_pti_trap` loads the kernel view and
 //!   moves the trampoline's frame to the thread's entry stack before the
@@ -26,6 +26,11 @@
 //! The CR3 values come from two words of the entry area that every switch
 //! to a thread of a process sets ([`set_views`]), so the crossings need no
 //! lookup. One CPU: one trampoline stack, one pair of words.
+//!
+//! The IPC fast path's direct transfer (`thread::ipc::fast`) does not load
+//! the receiver's kernel view at all: it only sets the two words and
+//! returns to ring 3 from the receiver's frame (kernel memory, the same in
+//! every kernel view), and the way back loads the receiver's user view.
 
 use x86_64::structures::paging::mapper::Translate;
 use x86_64::structures::paging::{Mapper, OffsetPageTable, Page, PageTableFlags, PhysFrame, Size4KiB};
@@ -53,7 +58,11 @@ core::arch::global_asm!(
     ".global lazarus_pti_user_cr3",
     "lazarus_pti_user_cr3: .skip 8",
     // The user's RSP at a `syscall`, until the entry stack is loaded.
+    ".global lazarus_pti_user_rsp",
     "lazarus_pti_user_rsp: .skip 8",
+    // The user's RDI at a `sysret`, while RDI loads CR3.
+    ".global lazarus_pti_scratch",
+    "lazarus_pti_scratch: .skip 8",
     ".balign 4096",
     // The trampoline stack: interrupts from ring 3 land here, and the ways
     // back to ring 3 leave from here.
@@ -75,38 +84,6 @@ core::arch::global_asm!(
     ".balign 4096",
     ".global lazarus_entry_text_start",
     "lazarus_entry_text_start:",
-    // `syscall`: RCX, R11 and RAX hold what the kernel's entry saves.
-    ".global lazarus_pti_syscall",
-    "lazarus_pti_syscall:",
-    "    mov [rip + lazarus_pti_user_rsp], rsp",
-    "    mov rsp, [rip + lazarus_pti_kernel_cr3]",
-    "    mov cr3, rsp",
-    "    mov rsp, [rip + lazarus_kernel_stack_top]",
-    "    push qword ptr [rip + lazarus_pti_user_rsp]",
-    "    jmp lazarus_syscall_entry",
-    // Back from a system call, interrupts masked, RSP at its SyscallFrame
-    // (R9, R8, R10, RDX, RSI, RDI, RAX, RFLAGS, RIP, RSP): the frame is read
-    // before the user view is loaded, the last two words from the
-    // trampoline after.
-    ".global lazarus_pti_sysret",
-    "lazarus_pti_sysret:",
-    "    pop r9",
-    "    pop r8",
-    "    pop r10",
-    "    pop rdx",
-    "    pop rsi",
-    "    mov rdi, rsp",
-    "    lea rsp, [rip + lazarus_pti_stack_top]",
-    "    push qword ptr [rdi + 32]",
-    "    push qword ptr [rdi]",
-    "    mov rax, [rdi + 8]",
-    "    mov r11, [rdi + 16]",
-    "    mov rcx, [rdi + 24]",
-    "    mov rdi, [rip + lazarus_pti_user_cr3]",
-    "    mov cr3, rdi",
-    "    pop rdi",
-    "    pop rsp",
-    "    sysretq",
     // Every trap stub comes here with the vector and an error code pushed
     // (RSP + 24: the interrupted CS). From ring 3: the kernel view, and the
     // frame moved from the trampoline to the thread's entry stack (a frame
@@ -178,14 +155,6 @@ unsafe extern "C" {
     static mut lazarus_kernel_stack_top: u64;
 }
 
-/// The address of the `syscall` entry (for `IA32_LSTAR`).
-pub fn syscall_entry() -> u64 {
-    unsafe extern "C" {
-        fn lazarus_pti_syscall();
-    }
-    lazarus_pti_syscall as *const () as u64
-}
-
 /// The top of the trampoline stack (the TSS's `rsp0`).
 pub fn trampoline_top() -> u64 {
     &raw const lazarus_pti_stack_top as u64
@@ -199,20 +168,35 @@ pub fn set_entry_stack(top: u64) {
     unsafe { (&raw mut lazarus_kernel_stack_top).write_volatile(top) };
 }
 
-/// Makes `kernel` and `user` the views the crossings switch between: the
-/// process whose thread runs next. Both carry the space's PCID: entering
-/// the kernel keeps the TLB (what the user view cached holds in the kernel
-/// view too), leaving it flushes the PCID, so no kernel translation stays
-/// cached while ring 3 runs. Without PCIDs every write flushes anyway.
-/// Interrupts masked.
+/// The CR3 values of a space's two views, as the crossings load them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Views {
+    kernel: u64,
+    user: u64,
+}
+
+impl Views {
+    /// The views of a space whose kernel view is `kernel` and user view
+    /// `user` (both with the space's PCID). Entering the kernel keeps the
+    /// TLB (what the user view cached is true in the kernel view too);
+    /// leaving it flushes the PCID, so no kernel translation stays cached
+    /// while ring 3 runs. Without PCIDs every CR3 write flushes anyway.
+    /// Call after `cpu::enable_tlb_tags`.
+    pub fn new(kernel: Root, user: Root) -> Self {
+        let pcide = crate::cpu::pcid_enabled();
+        Self { kernel: kernel.cr3(pcide, false), user: user.cr3(pcide, true) }
+    }
+}
+
+/// Makes `views` the ones the crossings switch between: the process whose
+/// thread runs next. Interrupts masked.
 #[inline(always)] // on the IPC fast path
-pub fn set_views(kernel: Root, user: Root) {
-    let pcide = crate::cpu::pcid_enabled();
+pub fn set_views(views: Views) {
     // SAFETY: aligned stores to words only this CPU's kernel uses, with
     // interrupts masked; the crossings read them with interrupts masked.
     unsafe {
-        (&raw mut lazarus_pti_kernel_cr3).write_volatile(kernel.cr3(pcide, false));
-        (&raw mut lazarus_pti_user_cr3).write_volatile(user.cr3(pcide, true));
+        (&raw mut lazarus_pti_kernel_cr3).write_volatile(views.kernel);
+        (&raw mut lazarus_pti_user_cr3).write_volatile(views.user);
     }
 }
 

@@ -3,12 +3,13 @@
 //!
 //! `syscall` leaves the user's RSP in place, the return address in RCX and
 //! the user's RFLAGS in R11, with RFLAGS masked by `IA32_FMASK` (interrupts,
-//! direction, trap and alignment-check flags cleared). The entry area
-//! (`memory/isolation.rs`) loads the kernel's view of the address space and
-//! switches to the thread's kernel entry stack, which `usermode` keeps just
-//! below the kernel frames of the process's thread; the entry here saves
-//! the user state in a [`SyscallFrame`] and calls the dispatcher. The way
-//! out goes back through the entry area, which loads the user view.
+//! direction, trap and alignment-check flags cleared). This code is part of
+//! the entry area (`memory/isolation.rs`), mapped in ring 3's view: it
+//! loads the kernel's view of the address space and switches to the
+//! thread's kernel entry stack, which `usermode` keeps just below the
+//! kernel frames of the process's thread, saves the user state in a
+//! [`SyscallFrame`] and calls the dispatcher. The way out loads the user
+//! view last.
 //!
 //! `call` and `reply_recv` first try the IPC fast path
 //! (`thread::ipc::fast_path`; `recv` passes through it to the dispatcher,
@@ -118,11 +119,19 @@ const _: () = assert!(Syscall::Recv as u64 == FIRST_IPC + 1 && LAST_IPC == FIRST
 const KERNEL_RFLAGS: u64 = 0x2;
 
 core::arch::global_asm!(
+    // In the entry area (`memory/isolation.rs`): page-aligned and padded,
+    // so ring 3's view of the kernel maps this code and nothing else with
+    // it. The first instructions and the last run on the user view.
     ".pushsection .text.lazarus_syscall, \"ax\"",
-    // From `lazarus_pti_syscall`, on the entry stack, the user's RSP
-    // pushed already.
+    ".balign 4096",
     ".global lazarus_syscall_entry",
     "lazarus_syscall_entry:",
+    // The kernel view, then the thread's entry stack.
+    "    mov [rip + lazarus_pti_user_rsp], rsp",
+    "    mov rsp, [rip + lazarus_pti_kernel_cr3]",
+    "    mov cr3, rsp",
+    "    mov rsp, [rip + lazarus_kernel_stack_top]",
+    "    push qword ptr [rip + lazarus_pti_user_rsp]",
     "    push rcx",
     "    push r11",
     "    push rax",
@@ -146,10 +155,26 @@ core::arch::global_asm!(
     "    mov rsp, rbx",
     "    pop rbx",
     "    cli",
-    // Restores the SyscallFrame at RSP and returns to ring 3 (through the
-    // entry area, which loads the user view).
+    // Restores the SyscallFrame at RSP and returns to ring 3, interrupts
+    // masked: the whole frame is read before the user view is loaded.
     "lazarus_syscall_exit:",
-    "    jmp lazarus_pti_sysret",
+    "    pop r9",
+    "    pop r8",
+    "    pop r10",
+    "    pop rdx",
+    "    pop rsi",
+    // The user's RDI waits in the entry area while RDI loads CR3.
+    "    pop qword ptr [rip + lazarus_pti_scratch]",
+    "    pop rax",
+    "    pop r11",
+    "    pop rcx",
+    // On the user's stack (mapped in both views) from here: nothing is
+    // pushed.
+    "    pop rsp",
+    "    mov rdi, [rip + lazarus_pti_user_cr3]",
+    "    mov cr3, rdi",
+    "    mov rdi, [rip + lazarus_pti_scratch]",
+    "    sysretq",
     // `call`, `recv`, `reply_recv`: complete the IpcFrame (RCX and R11
     // are saved already, so free to use).
     "2:",
@@ -208,6 +233,9 @@ core::arch::global_asm!(
     "    pop rbx",
     "    cli",
     "    jmp lazarus_syscall_exit",
+    ".balign 4096",
+    ".global lazarus_syscall_entry_end",
+    "lazarus_syscall_entry_end:",
     ".popsection",
     dispatch = sym super::dispatch::syscall_dispatch,
     fast_path = sym crate::thread::ipc::fast_path,
@@ -218,13 +246,23 @@ core::arch::global_asm!(
     head = const IPC_FRAME_HEAD,
 );
 
+unsafe extern "C" {
+    fn lazarus_syscall_entry();
+    static lazarus_syscall_entry_end: u8;
+}
+
+/// Where the entry is (for the entry area's tables).
+pub fn entry_range() -> core::ops::Range<u64> {
+    (lazarus_syscall_entry as *const () as u64)..(&raw const lazarus_syscall_entry_end as u64)
+}
+
 /// Enables `syscall`/`sysret` and points them at the entry.
 pub fn init() {
     let sel = gdt::selectors();
     if let Err(e) = Star::write(sel.user_code, sel.user_data, sel.kernel_code, sel.kernel_data) {
         panic!("GDT order does not suit sysret: {e}");
     }
-    LStar::write(VirtAddr::new(crate::memory::isolation::syscall_entry()));
+    LStar::write(VirtAddr::new(lazarus_syscall_entry as *const () as u64));
     SFMask::write(RFlags::INTERRUPT_FLAG | RFlags::DIRECTION_FLAG | RFlags::TRAP_FLAG | RFlags::ALIGNMENT_CHECK);
     // SAFETY: enabling the syscall extension only makes `syscall` usable;
     // its entry and segments are set above.

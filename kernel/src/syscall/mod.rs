@@ -10,6 +10,6 @@ mod report;
 mod symbolize;
 mod usercopy;
 
-pub use entry::{init, FastExit, IpcFrame, SyscallFrame};
+pub use entry::{entry_range, init, FastExit, IpcFrame, SyscallFrame};
 pub use symbolize::write_symbol;
 pub use usercopy::check_user_range;

@@ -27,6 +27,7 @@
 //! torn down (its grants, its devices, its address space): no thread ever
 //! runs in a space being freed.
 
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
@@ -38,7 +39,7 @@ use kernel_logic::pcid::Root;
 use super::ipc::{self, Handle};
 use super::scheduler::{self, switch_to, FaultPolicy, Threads, THREADS};
 use crate::memory::address_space::{self, kernel_root, AddressSpace};
-use crate::memory::isolation;
+use crate::memory::isolation::{self, Views};
 use crate::usermode::UserExit;
 
 /// A process's identity: the id of its main thread.
@@ -53,8 +54,9 @@ static STOPPING: AtomicUsize = AtomicUsize::new(0);
 /// A user process.
 pub(super) struct Process {
     pub(super) space: AddressSpace,
-    /// Its handles, by number.
-    pub(super) handles: Vec<Handle>,
+    /// Its handles, by number (fixed when it starts; each of its threads
+    /// holds them too, for the IPC fast path).
+    pub(super) handles: Arc<[Handle]>,
     /// The ramdisk ELF image it was loaded from, if it was (for `symbolize`).
     image: Option<&'static [u8]>,
     /// Why it ends, once a thread ended it (`exit` or a fault).
@@ -79,8 +81,10 @@ pub(super) struct UserThread {
     /// The process's top-level page table with its PCID (the switch path
     /// loads it).
     pub(super) root: Root,
-    /// Its user view, which ring 3 runs on (`memory::isolation`).
-    pub(super) user_root: Root,
+    /// The CR3 values of its space's two views (`memory::isolation`).
+    pub(super) views: Views,
+    /// Its process's handles.
+    pub(super) handles: Arc<[Handle]>,
     /// Its process ends: it must not return to ring 3.
     pub(super) stop: bool,
     /// Where its CPU exceptions go, if it registered a handler.
@@ -92,9 +96,9 @@ pub(super) struct UserThread {
 }
 
 impl UserThread {
-    fn new(process: ProcessId, space: &AddressSpace) -> Self {
-        let (root, user_root) = (space.root(), space.user_root());
-        Self { process, saved_rsp: 0, root, user_root, stop: false, fault_handler: None, exit_code: 0, joining: None }
+    fn new(process: ProcessId, space: &AddressSpace, handles: Arc<[Handle]>) -> Self {
+        let (root, views) = (space.root(), Views::new(space.root(), space.user_root()));
+        Self { process, saved_rsp: 0, root, views, handles, stop: false, fault_handler: None, exit_code: 0, joining: None }
     }
 }
 
@@ -130,11 +134,12 @@ pub fn attach_user(space: AddressSpace, handles: &[Handle], image: Option<&'stat
         let mut guard = THREADS.lock();
         let t = guard.as_mut().expect("threads exist");
         let me = t.sched.current();
-        let user = UserThread::new(me, &space);
-        let (root, user_root) = (user.root, user.user_root);
+        let handles: Arc<[Handle]> = Arc::from(handles);
+        let user = UserThread::new(me, &space, handles.clone());
+        let (root, views) = (user.root, user.views);
         let process = Process {
             space,
-            handles: handles.to_vec(),
+            handles,
             image,
             ending: None,
             live: alloc::vec![me],
@@ -150,7 +155,7 @@ pub fn attach_user(space: AddressSpace, handles: &[Handle], image: Option<&'stat
         // kernel half is the kernel's (see `AddressSpace::new`), so
         // everything the kernel uses stays mapped; interrupts are masked.
         unsafe { address_space::load(root) };
-        isolation::set_views(root, user_root);
+        isolation::set_views(views);
         slot
     })
 }
@@ -275,7 +280,7 @@ pub fn detach_thread() {
         // interrupts are masked.
         unsafe { address_space::load(kernel_root()) };
         // No way back to ring 3 may name the process's tables any more.
-        isolation::set_views(kernel_root(), kernel_root());
+        isolation::set_views(Views::new(kernel_root(), kernel_root()));
         me
     });
     crate::usermode::supervise::release(me);
@@ -320,7 +325,7 @@ pub fn detach_user() -> (AddressSpace, UserExit) {
         // interrupts are masked.
         unsafe { address_space::load(kernel_root()) };
         // No way back to ring 3 may name the process's tables any more.
-        isolation::set_views(kernel_root(), kernel_root());
+        isolation::set_views(Views::new(kernel_root(), kernel_root()));
         let ending = process.ending.unwrap_or(UserExit::Exited(i64::from(process.last_code)));
         (pid, process.space, ending)
     });
@@ -350,7 +355,7 @@ pub fn create_thread(body: alloc::boxed::Box<dyn FnOnce() + Send>) -> Result<Thr
         if process.live.len() + process.ended.len() >= THREADS_PER_PROCESS {
             return Err(SyscallError::QuotaExceeded);
         }
-        Ok((pid, UserThread::new(pid, &process.space), name))
+        Ok((pid, UserThread::new(pid, &process.space, process.handles.clone()), name))
     }
     let (pid, user, name) = interrupts::without_interrupts(|| room(THREADS.lock().as_mut().expect("threads exist")))?;
     let record = scheduler::new_record(&name, FaultPolicy::Panic, body, Some(user)).map_err(|_| SyscallError::NoMemory)?;

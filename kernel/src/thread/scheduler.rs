@@ -162,7 +162,7 @@ pub(super) fn switch_to(sw: Switch, mut guard: IrqGuard<'_, Option<Threads>>) {
     let root = next.user.as_ref().map_or_else(kernel_root, |u| u.root);
     if let Some(u) = &next.user {
         gdt::set_kernel_stack(u.saved_rsp);
-        crate::memory::isolation::set_views(u.root, u.user_root);
+        crate::memory::isolation::set_views(u.views);
     }
     // SAFETY: `root` is the kernel's table or a live user space whose
     // kernel half is the kernel's, so the kernel code and this stack stay

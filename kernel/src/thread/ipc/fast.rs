@@ -44,6 +44,7 @@
 use core::sync::atomic::Ordering;
 
 use kernel_logic::pcid::Root;
+use crate::memory::isolation::Views;
 use kernel_logic::sched::ThreadId;
 use lazarus_abi::error::encode;
 use lazarus_abi::layout::USER_END;
@@ -66,8 +67,8 @@ struct Target {
     /// The top of its entry stack (the TSS's `rsp0`).
     rsp0: u64,
     root: Root,
-    /// The user view of its space, which the way back to ring 3 loads.
-    user_root: Root,
+    /// The CR3 values of its space's views, for the way back to ring 3.
+    views: Views,
     unwind: *const ThreadState,
 }
 
@@ -108,8 +109,7 @@ fn transfer(t: &mut Threads, frame: &mut IpcFrame, is_call: bool) -> Option<Targ
     let me = t.sched.current();
     // The caller's side: its handle, and whom it owes a reply.
     let mine: &mut Thread = t.table.get_mut(&me)?;
-    let pid = mine.user.as_ref()?.process;
-    let h: Handle = *t.processes.get(&pid)?.handles.get(usize::try_from(frame.sys.rdi).ok()?)?;
+    let h: Handle = *mine.user.as_ref()?.handles.get(usize::try_from(frame.sys.rdi).ok()?)?;
     let ep = t.endpoints.table.get_mut(h.endpoint.0)?;
     if ep.generation != h.generation || !ep.callers.is_empty() {
         return None;
@@ -145,8 +145,8 @@ fn transfer(t: &mut Threads, frame: &mut IpcFrame, is_call: bool) -> Option<Targ
         Some(peer) if peer.ipc.wait == their_wait && peer.ipc.delivered.is_none() => &mut **peer,
         _ => return undo(t, me, owed),
     };
-    let (rsp0, root, user_root) = match &peer.user {
-        Some(user) if !user.stop => (user.saved_rsp, user.root, user.user_root),
+    let (rsp0, root, views) = match &peer.user {
+        Some(user) if !user.stop => (user.saved_rsp, user.root, user.views),
         _ => return undo(t, me, owed),
     };
     if t.sched.hand_off(to).is_err() {
@@ -179,7 +179,7 @@ fn transfer(t: &mut Threads, frame: &mut IpcFrame, is_call: bool) -> Option<Targ
     peer.ipc.fast_frame = 0;
     FAST.fetch_add(1, Ordering::Relaxed);
     usermode::supervise::entered_kernel();
-    Some(Target { rsp, direct, rsp0, root, user_root, unwind: &*peer.unwind })
+    Some(Target { rsp, direct, rsp0, root, views, unwind: &*peer.unwind })
 }
 
 /// Takes back the caller's tentative block (the other side cannot take the
@@ -208,12 +208,19 @@ fn write_message(frame: &mut SyscallFrame, m: Message) {
 #[inline(always)]
 fn switch_context(target: &Target) {
     gdt::set_kernel_stack(target.rsp0);
-    // SAFETY: the target's space is live (its thread runs a process that
-    // has not ended: checked) and its kernel half is the kernel's, so the
-    // kernel code and this stack stay mapped across the write; interrupts
-    // are masked.
-    unsafe { address_space::load(target.root) };
-    crate::memory::isolation::set_views(target.root, target.user_root);
+    // A direct transfer goes straight back to ring 3 from the target's
+    // frame (kernel memory, the same in every kernel view), and the way
+    // back loads the target's user view: its kernel view is loaded at its
+    // next entry. Otherwise the target's kernel code runs next, on its own
+    // kernel view.
+    if !target.direct {
+        // SAFETY: the target's space is live (its thread runs a process that
+        // has not ended: checked) and its kernel half is the kernel's, so
+        // the kernel code and this stack stay mapped across the write;
+        // interrupts are masked.
+        unsafe { address_space::load(target.root) };
+    }
+    crate::memory::isolation::set_views(target.views);
     // SAFETY: the state is boxed in the target's thread record, which lives
     // while the thread runs; the next switch sets the next one.
     unsafe { thread_state::set_current(target.unwind) };
